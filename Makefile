@@ -1,0 +1,105 @@
+# ntskit: one build for everything.
+#   make                 release build into build/ (libntskit.a, tools in build/bin)
+#   make check           install test dependencies, build with ASan+UBSan into build/san, run every test
+#   make fuzz            libFuzzer targets (clang) into build/fuzz
+#   make bench           benchmarks (not timed tests), print figures
+#   make install PREFIX=/usr/local DESTDIR=
+.SUFFIXES:
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+B        ?= build
+OPT      ?= -O2
+SAN      ?=
+
+INIH_CFLAGS := $(shell pkg-config --cflags inih 2>/dev/null)
+INIH_LIBS   := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
+
+WARN     = -Wall -Wextra -Werror
+CFLAGS   = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -g $(SAN) -Ilib $(INIH_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS  = $(SAN) $(EXTRA_LDFLAGS)
+LIBS     = -lbearssl $(INIH_LIBS)
+
+LIB_SRC  := $(sort $(wildcard lib/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+LIB      := $(B)/libntskit.a
+
+# A tool is a directory nts-*/ with a main.c; every .c in it belongs to that tool.
+TOOLS    := $(patsubst %/main.c,%,$(sort $(wildcard nts-*/main.c)))
+TOOL_BIN := $(TOOLS:%=$(B)/bin/%)
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# Test helper programs: tests/helpers/NAME.c -> NAME; NAME_shim.c -> NAME_shim.so (LD_PRELOAD)
+HELP_SRC := $(sort $(filter-out %_shim.c,$(wildcard tests/helpers/*.c)))
+HELP_BIN := $(HELP_SRC:tests/helpers/%.c=$(B)/tests/helpers/%)
+SHIM_SRC := $(sort $(wildcard tests/helpers/*_shim.c))
+SHIM_SO  := $(SHIM_SRC:tests/helpers/%.c=$(B)/tests/helpers/%.so)
+
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+
+all: $(LIB) $(TOOL_BIN)
+
+$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJ)
+
+.SECONDEXPANSION:
+$(TOOL_BIN): $(B)/bin/%: $$(wildcard %/*.c) $$(wildcard %/*.h) $(wildcard lib/*.h) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -I$* -o $@ $(filter %.c,$^) $(LDFLAGS) $(LIB) $(LIBS)
+
+$(B)/tests/test_%: tests/unit/test_%.c $(wildcard lib/*.h) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LDFLAGS) $(LIB) $(LIBS) -lcmocka
+
+$(HELP_BIN): $(B)/tests/helpers/%: tests/helpers/%.c $(wildcard lib/*.h) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LIB) $(LIBS)
+
+# LD_PRELOAD shims are built without sanitizers (they are loaded into other processes).
+$(SHIM_SO): $(B)/tests/helpers/%.so: tests/helpers/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -fPIC -shared -o $@ $< -ldl
+
+tests: $(UNIT_BIN) $(HELP_BIN) $(SHIM_SO)
+
+check:
+	sh scripts/install-deps --test
+	$(MAKE) B=build/san OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all tests
+	sh tests/run build/san
+
+# libFuzzer: every library source compiled again with clang and the fuzzer instrumentation.
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Ilib $(INIH_CFLAGS) -fsanitize=fuzzer,address,undefined -DNK_FUZZING
+$(FUZZ_BIN): build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LIBS)
+
+fuzz: $(FUZZ_BIN)
+
+bench: all
+	sh tests/bench/run $(B)
+
+install: all
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/ntskit
+	for t in $(TOOLS); do \
+	  if ls $$t/*.8 >/dev/null 2>&1; then d=sbin; else d=bin; fi; \
+	  install -m 0755 $(B)/bin/$$t $(DESTDIR)$(PREFIX)/$$d/$$t; done
+	for m in $(wildcard nts-*/*.1 lib/*.1); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done
+	for m in $(wildcard nts-*/*.5 lib/*.5); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done
+	for m in $(wildcard nts-*/*.8 lib/*.8); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
+	for s in $(wildcard scripts/nts-sync scripts/check_nts); do install -m 0755 $$s $(DESTDIR)$(PREFIX)/bin/; done
+	for s in $(wildcard scripts/*.example); do install -m 0644 $$s $(DESTDIR)$(PREFIX)/share/ntskit/; done
+
+clean:
+	rm -rf build
+
+.PHONY: all tests check fuzz bench install clean

@@ -1,0 +1,264 @@
+#include "util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+void nk_errf(struct nk_err *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+}
+
+void nk_wipe(void *p, size_t n)
+{
+	explicit_bzero(p, n);
+}
+
+int nk_ct_eq(const void *a, const void *b, size_t n)
+{
+	const volatile unsigned char *x = a, *y = b;
+	unsigned char d = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		d |= x[i] ^ y[i];
+	return (int)(1 & ((d - 1) >> 8));
+}
+
+int nk_random(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+
+	while (n > 0) {
+		ssize_t r = getrandom(p, n, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+void nk_hex_encode(char *out, const void *in, size_t n)
+{
+	static const char d[] = "0123456789abcdef";
+	const unsigned char *p = in;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = d[p[i] >> 4];
+		out[2 * i + 1] = d[p[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+long nk_hex_decode(void *out, size_t cap, const char *in, size_t len)
+{
+	unsigned char *o = out;
+	size_t i;
+
+	if (len % 2 != 0 || len / 2 > cap)
+		return -1;
+	for (i = 0; i < len; i += 2) {
+		int h = hexval((unsigned char)in[i]), l = hexval((unsigned char)in[i + 1]);
+		if (h < 0 || l < 0)
+			return -1;
+		o[i / 2] = (unsigned char)(h << 4 | l);
+	}
+	return (long)(len / 2);
+}
+
+static const char b64u[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+size_t nk_b64url_encode(char *out, const void *in, size_t n)
+{
+	const unsigned char *p = in;
+	size_t i, o = 0;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		out[o++] = b64u[v >> 18];
+		out[o++] = b64u[(v >> 12) & 63];
+		out[o++] = b64u[(v >> 6) & 63];
+		out[o++] = b64u[v & 63];
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)p[i] << 16;
+		out[o++] = b64u[v >> 18];
+		out[o++] = b64u[(v >> 12) & 63];
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+		out[o++] = b64u[v >> 18];
+		out[o++] = b64u[(v >> 12) & 63];
+		out[o++] = b64u[(v >> 6) & 63];
+	}
+	out[o] = 0;
+	return o;
+}
+
+static int b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+long nk_b64url_decode(void *out, size_t cap, const char *in, size_t len)
+{
+	unsigned char *o = out;
+	size_t i, n = 0, full = len / 4 * 4, rest = len % 4;
+	int v[4];
+
+	if (rest == 1)
+		return -1;
+	if (len / 4 * 3 + (rest ? rest - 1 : 0) > cap)
+		return -1;
+	for (i = 0; i < full; i += 4) {
+		int k;
+		for (k = 0; k < 4; k++)
+			if ((v[k] = b64val((unsigned char)in[i + k])) < 0)
+				return -1;
+		o[n++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+		o[n++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
+		o[n++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
+	}
+	if (rest >= 2) {
+		size_t k;
+		for (k = 0; k < rest; k++)
+			if ((v[k] = b64val((unsigned char)in[i + k])) < 0)
+				return -1;
+		o[n++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+		if (rest == 2) {
+			if (v[1] & 15)
+				return -1; /* non-canonical trailing bits */
+		} else {
+			o[n++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
+			if (v[2] & 3)
+				return -1;
+		}
+	}
+	return (long)n;
+}
+
+int nk_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == 0)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int nk_hostport_parse(const char *s, char *host, size_t host_cap,
+	uint16_t *port, uint16_t def_port, struct nk_err *e)
+{
+	const char *h, *p = NULL;
+	size_t hlen;
+	uint64_t v;
+
+	if (*s == '[') {
+		const char *end = strchr(s, ']');
+		if (end == NULL) {
+			nk_errf(e, "'%s': missing ']' after IPv6 address", s);
+			return -1;
+		}
+		h = s + 1;
+		hlen = (size_t)(end - h);
+		if (end[1] == ':')
+			p = end + 2;
+		else if (end[1] != 0) {
+			nk_errf(e, "'%s': expected ':PORT' after ']'", s);
+			return -1;
+		}
+	} else {
+		const char *c = strchr(s, ':');
+		h = s;
+		if (c != NULL && strchr(c + 1, ':') != NULL) {
+			/* bare IPv6 address: no port possible */
+			hlen = strlen(s);
+		} else if (c != NULL) {
+			hlen = (size_t)(c - s);
+			p = c + 1;
+		} else {
+			hlen = strlen(s);
+		}
+	}
+	if (hlen == 0) {
+		nk_errf(e, "'%s': empty host", s);
+		return -1;
+	}
+	if (hlen >= host_cap) {
+		nk_errf(e, "'%s': host name too long (max %zu)", s, host_cap - 1);
+		return -1;
+	}
+	for (size_t i = 0; i < hlen; i++) {
+		unsigned char c = (unsigned char)h[i];
+		if (c <= ' ' || c >= 127 || c == '/' || c == '@' || c == '[' || c == ']') {
+			nk_errf(e, "'%s': invalid character in host", s);
+			return -1;
+		}
+	}
+	if (p != NULL) {
+		if (nk_parse_u64(p, 65535, &v) < 0 || v == 0) {
+			nk_errf(e, "'%s': port must be a number from 1 to 65535", s);
+			return -1;
+		}
+	} else if (def_port != 0) {
+		v = def_port;
+	} else {
+		nk_errf(e, "'%s': missing ':PORT'", s);
+		return -1;
+	}
+	memcpy(host, h, hlen);
+	host[hlen] = 0;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int nk_hostport_format(char *out, size_t cap, const char *host, uint16_t port)
+{
+	int n = strchr(host, ':') ? snprintf(out, cap, "[%s]:%u", host, port)
+				  : snprintf(out, cap, "%s:%u", host, port);
+	return (n < 0 || (size_t)n >= cap) ? -1 : n;
+}

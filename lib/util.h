@@ -1,0 +1,59 @@
+/*
+ * util: small helpers every module uses.
+ *   - secrets: nk_wipe(), nk_ct_eq() (constant time), nk_random() (getrandom)
+ *   - encodings: hex and unpadded base64url, strict decimal numbers
+ *   - errors: struct nk_err carries one line of text naming what was wrong
+ *   - host:port parsing ([v6]:port, name:port, v4:port)
+ * No function here allocates memory.
+ */
+#ifndef NK_UTIL_H
+#define NK_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One line of error text; functions that can fail take a struct nk_err *
+ * (may be NULL) and fill it with a message that names what was wrong. */
+struct nk_err {
+	char msg[256];
+};
+void nk_errf(struct nk_err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Wipe a secret (not optimised away). */
+void nk_wipe(void *p, size_t n);
+/* 1 when equal, 0 otherwise; time depends only on n. */
+int nk_ct_eq(const void *a, const void *b, size_t n);
+/* Fill buf from the kernel's CSPRNG (getrandom). 0 on success, -1 on error. */
+int nk_random(void *buf, size_t n);
+
+/* Hex: encode writes 2*n chars + NUL (lowercase), out must hold 2*n+1.
+ * decode accepts upper or lower case, needs an even length; returns the
+ * number of bytes written or -1 (bad digit, odd length, or over cap). */
+void nk_hex_encode(char *out, const void *in, size_t n);
+long nk_hex_decode(void *out, size_t cap, const char *in, size_t len);
+
+/* base64url without padding (RFC 4648 §5). encode: out must hold
+ * NK_B64URL_LEN(n)+1; returns the length written (NUL added).
+ * decode: rejects padding, bad characters and non-canonical trailing bits;
+ * returns bytes written or -1. */
+#define NK_B64URL_LEN(n) (((n) * 4 + 2) / 3)
+size_t nk_b64url_encode(char *out, const void *in, size_t n);
+long nk_b64url_decode(void *out, size_t cap, const char *in, size_t len);
+
+/* Strict unsigned decimal: digits only, no sign, no spaces, <= max.
+ * 0 on success, -1 otherwise. */
+int nk_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+/* host:port. Accepts "name:port", "1.2.3.4:port", "[v6]:port", and, when
+ * def_port != 0, the same without ":port" (a bare IPv6 address without
+ * brackets takes the default port). host gets the name without brackets.
+ * 0 on success, -1 with e filled. */
+int nk_hostport_parse(const char *s, char *host, size_t host_cap,
+	uint16_t *port, uint16_t def_port, struct nk_err *e);
+
+/* Format host:port back (brackets added for IPv6 literals). Returns length
+ * or -1 when it does not fit. */
+int nk_hostport_format(char *out, size_t cap, const char *host, uint16_t port);
+
+#endif

@@ -1,0 +1,82 @@
+# Shared harness for integration tests (POSIX sh). Source it first:
+#   . "$NTSKIT_TOP/tests/lib.sh"
+# Results: t_ok NAME | t_fail NAME WHY | t_skip WHY  (tests/run counts the lines)
+# Processes: t_bg NAME CMD...  starts CMD in its own session, records its PID;
+#            every recorded PID is stopped at exit (by PID, never by name).
+# Scratch:   $T_DIR is a fresh directory for this script, removed at exit.
+set -u
+: "${NTSKIT_TOP:?run through tests/run}"
+T_NAME=$(basename "$0" .sh)
+T_DIR=$(mktemp -d "${NTSKIT_TMP:-/tmp}/$T_NAME.XXXXXX")
+T_PIDS=
+T_NETNS=
+
+t_ok()   { echo "ok - $1"; }
+t_fail() { echo "not ok - $1: $2"; }
+t_skip() { echo "SKIP: $*"; }
+
+# t_expect NAME CMD...: ok when CMD exits 0
+t_expect() { n=$1; shift; if "$@"; then t_ok "$n"; else t_fail "$n" "command failed: $*"; fi; }
+
+# t_is_root: 0 when running as root
+t_is_root() { [ "$(id -u)" = 0 ]; }
+
+# t_bg NAME CMD...: start in background, output to $T_DIR/NAME.log, PID in $T_DIR/NAME.pid
+t_bg() {
+  n=$1; shift
+  setsid "$@" >"$T_DIR/$n.log" 2>&1 </dev/null &
+  echo $! >"$T_DIR/$n.pid"
+  T_PIDS="$T_PIDS $!"
+}
+
+# t_pid NAME: the PID t_bg recorded
+t_pid() { cat "$T_DIR/$1.pid"; }
+
+# t_stop NAME: stop one background process (TERM, then KILL after 3 s)
+t_stop() {
+  p=$(t_pid "$1" 2>/dev/null) || return 0
+  _t_kill "$p"
+}
+
+_t_kill() {
+  kill -TERM "$1" 2>/dev/null || return 0
+  i=0
+  while kill -0 "$1" 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+  kill -KILL "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+# t_netns NAME: create a network namespace with lo up; removed at exit
+t_netns() {
+  ip netns add "$1" && ip -n "$1" link set lo up && T_NETNS="$T_NETNS $1"
+}
+
+t_cleanup() {
+  for p in $T_PIDS; do _t_kill "$p"; done
+  for n in $T_NETNS; do ip netns pids "$n" 2>/dev/null | while read -r p; do kill -KILL "$p" 2>/dev/null; done; ip netns del "$n" 2>/dev/null; done
+  rm -rf "$T_DIR"
+}
+trap t_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# t_wait_tcp HOST PORT [SECONDS]: wait until something listens on TCP HOST:PORT
+t_wait_tcp() { _t_wait_ss -ltnH "$1" "$2" "${3:-10}"; }
+# t_wait_udp HOST PORT [SECONDS]: wait until a UDP socket is bound on HOST:PORT
+t_wait_udp() { _t_wait_ss -lunH "$1" "$2" "${3:-10}"; }
+_t_wait_ss() {
+  case "$2" in *:*) a="[$2]" ;; *) a=$2 ;; esac
+  i=0; lim=$(($4 * 10))
+  while [ $i -lt $lim ]; do
+    if ss $1 "src $a:$3" 2>/dev/null | grep -q .; then return 0; fi
+    sleep 0.1; i=$((i + 1))
+  done
+  return 1
+}
+
+# t_port_free PORT: nothing on this TCP or UDP port
+t_port_free() { ! ss -ltnuH "sport = :$1" | grep -q .; }
+
+# t_grep NAME FILE PATTERN: ok when FILE has a line matching PATTERN (extended regex)
+t_grep() {
+  if grep -Eq -- "$3" "$2"; then t_ok "$1"; else t_fail "$1" "no line matching /$3/ in $(basename "$2"): $(head -c 300 "$2" | tr '\n' '|')"; fi
+}

@@ -1,0 +1,108 @@
+/* Unit tests for lib/util: encodings, constant-time compare, host:port. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "util.h"
+
+static void test_hex(void **state)
+{
+	unsigned char b[4];
+	char s[9];
+	(void)state;
+	nk_hex_encode(s, "\x01\xab\xff\x00", 4);
+	assert_string_equal(s, "01abff00");
+	assert_int_equal(nk_hex_decode(b, sizeof b, "01ABff00", 8), 4);
+	assert_memory_equal(b, "\x01\xab\xff\x00", 4);
+	assert_int_equal(nk_hex_decode(b, sizeof b, "0", 1), -1);
+	assert_int_equal(nk_hex_decode(b, sizeof b, "zz", 2), -1);
+	assert_int_equal(nk_hex_decode(b, 1, "0102", 4), -1);
+}
+
+static void test_b64url(void **state)
+{
+	/* RFC 4648 §10 vectors, unpadded, url alphabet */
+	static const char *in[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
+	static const char *out[] = { "", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy" };
+	char s[16];
+	unsigned char b[16];
+	(void)state;
+	for (size_t i = 0; i < 7; i++) {
+		size_t n = strlen(in[i]);
+		assert_int_equal(nk_b64url_encode(s, in[i], n), strlen(out[i]));
+		assert_string_equal(s, out[i]);
+		assert_int_equal(nk_b64url_decode(b, sizeof b, out[i], strlen(out[i])), (long)n);
+		assert_memory_equal(b, in[i], n);
+	}
+	nk_b64url_encode(s, "\xfb\xff", 2);
+	assert_string_equal(s, "-_8");
+	assert_int_equal(nk_b64url_decode(b, sizeof b, "Zg==", 4), -1);  /* padding */
+	assert_int_equal(nk_b64url_decode(b, sizeof b, "Zh", 2), -1);    /* trailing bits */
+	assert_int_equal(nk_b64url_decode(b, sizeof b, "Z", 1), -1);
+	assert_int_equal(nk_b64url_decode(b, sizeof b, "Zm+v", 4), -1);  /* std alphabet */
+	assert_int_equal(nk_b64url_decode(b, 2, "Zm9v", 4), -1);         /* over cap */
+}
+
+static void test_ct_eq(void **state)
+{
+	(void)state;
+	assert_int_equal(nk_ct_eq("abcd", "abcd", 4), 1);
+	assert_int_equal(nk_ct_eq("abcd", "abce", 4), 0);
+	assert_int_equal(nk_ct_eq("", "", 0), 1);
+}
+
+static void test_hostport(void **state)
+{
+	char h[64];
+	uint16_t p;
+	struct nk_err e;
+	(void)state;
+	assert_int_equal(nk_hostport_parse("time.example.org:4460", h, sizeof h, &p, 0, &e), 0);
+	assert_string_equal(h, "time.example.org");
+	assert_int_equal(p, 4460);
+	assert_int_equal(nk_hostport_parse("[::1]:123", h, sizeof h, &p, 0, &e), 0);
+	assert_string_equal(h, "::1");
+	assert_int_equal(p, 123);
+	assert_int_equal(nk_hostport_parse("::1", h, sizeof h, &p, 4460, &e), 0);
+	assert_int_equal(p, 4460);
+	assert_int_equal(nk_hostport_parse("host", h, sizeof h, &p, 4460, &e), 0);
+	assert_int_equal(p, 4460);
+	assert_int_equal(nk_hostport_parse("host", h, sizeof h, &p, 0, &e), -1);
+	assert_non_null(strstr(e.msg, "PORT"));
+	assert_int_equal(nk_hostport_parse("host:0", h, sizeof h, &p, 0, &e), -1);
+	assert_int_equal(nk_hostport_parse("host:65536", h, sizeof h, &p, 0, &e), -1);
+	assert_int_equal(nk_hostport_parse("host:12a", h, sizeof h, &p, 0, &e), -1);
+	assert_int_equal(nk_hostport_parse(":123", h, sizeof h, &p, 0, &e), -1);
+	assert_int_equal(nk_hostport_parse("[::1", h, sizeof h, &p, 0, &e), -1);
+	assert_int_equal(nk_hostport_parse("a b:1", h, sizeof h, &p, 0, &e), -1);
+	assert_int_equal(nk_hostport_parse("host:1", h, 4, &p, 0, &e), -1);
+	assert_int_equal(nk_hostport_format(h, sizeof h, "::1", 123), 9);
+	assert_string_equal(h, "[::1]:123");
+}
+
+static void test_u64(void **state)
+{
+	uint64_t v;
+	(void)state;
+	assert_int_equal(nk_parse_u64("18446744073709551615", UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(nk_parse_u64("18446744073709551616", UINT64_MAX, &v), -1);
+	assert_int_equal(nk_parse_u64("", 10, &v), -1);
+	assert_int_equal(nk_parse_u64("-1", 10, &v), -1);
+	assert_int_equal(nk_parse_u64("11", 10, &v), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_b64url),
+		cmocka_unit_test(test_ct_eq),
+		cmocka_unit_test(test_hostport),
+		cmocka_unit_test(test_u64),
+	};
+	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}
