@@ -1,0 +1,95 @@
+#include "atomicfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int nk_atomic_open(struct nk_atomic *a, const char *path, mode_t mode, struct nk_err *e)
+{
+	int fd;
+	unsigned char r[6];
+	char suffix[13];
+
+	memset(a, 0, sizeof *a);
+	if (strlen(path) >= sizeof a->path) {
+		nk_errf(e, "%s: path too long", path);
+		return -1;
+	}
+	strcpy(a->path, path);
+	for (int tries = 0; tries < 10; tries++) {
+		if (nk_random(r, sizeof r) < 0) {
+			nk_errf(e, "%s: no random bytes for a temporary name", path);
+			return -1;
+		}
+		nk_hex_encode(suffix, r, sizeof r);
+		snprintf(a->tmp, sizeof a->tmp, "%s.tmp-%s", path, suffix);
+		/* O_EXCL|O_NOFOLLOW: never write through a planted link */
+		fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0)
+			break;
+		if (errno != EEXIST) {
+			nk_errf(e, "%s: cannot create temporary file: %s", a->tmp, strerror(errno));
+			return -1;
+		}
+	}
+	if (fd < 0) {
+		nk_errf(e, "%s: cannot create a temporary file", path);
+		return -1;
+	}
+	/* the umask may have narrowed the mode; never widen beyond 'mode' */
+	if (fchmod(fd, mode) < 0) {
+		nk_errf(e, "%s: chmod: %s", a->tmp, strerror(errno));
+		close(fd);
+		unlink(a->tmp);
+		return -1;
+	}
+	a->f = fdopen(fd, "w");
+	if (a->f == NULL) {
+		nk_errf(e, "%s: %s", a->tmp, strerror(errno));
+		close(fd);
+		unlink(a->tmp);
+		return -1;
+	}
+	return 0;
+}
+
+int nk_atomic_commit(struct nk_atomic *a, struct nk_err *e)
+{
+	char dir[sizeof a->path];
+	int dfd, bad;
+
+	bad = fflush(a->f) != 0 || ferror(a->f) || fsync(fileno(a->f)) != 0;
+	if (fclose(a->f) != 0)
+		bad = 1;
+	a->f = NULL;
+	if (bad) {
+		nk_errf(e, "%s: write failed: %s", a->tmp, strerror(errno));
+		unlink(a->tmp);
+		return -1;
+	}
+	if (rename(a->tmp, a->path) < 0) {
+		nk_errf(e, "%s: rename failed: %s", a->path, strerror(errno));
+		unlink(a->tmp);
+		return -1;
+	}
+	strcpy(dir, a->path);
+	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+void nk_atomic_abort(struct nk_atomic *a)
+{
+	if (a->f != NULL) {
+		fclose(a->f);
+		a->f = NULL;
+	}
+	if (a->tmp[0])
+		unlink(a->tmp);
+}

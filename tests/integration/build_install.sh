@@ -1,0 +1,45 @@
+# make install into a scratch DESTDIR; every tool answers --help and refuses an
+# unknown flag with exit 64; every man page is mandoc -Tlint clean.
+. "$NTSKIT_TOP/tests/lib.sh"
+
+dest=$T_DIR/dest
+if make -s -C "$NTSKIT_TOP" install B="$NTSKIT_BUILD" PREFIX=/usr DESTDIR="$dest" >"$T_DIR/install.log" 2>&1; then
+  t_ok "make install DESTDIR=... PREFIX=/usr"
+else
+  t_fail "make install" "$(tail -3 "$T_DIR/install.log" | tr '\n' '|')"
+fi
+
+for t in "$NTSKIT_TOP"/nts-*/main.c; do
+  [ -f "$t" ] || continue
+  tool=$(basename "$(dirname "$t")")
+  if [ -x "$dest/usr/bin/$tool" ] || [ -x "$dest/usr/sbin/$tool" ]; then
+    t_ok "$tool installed"
+  else
+    t_fail "$tool installed" "not in $dest/usr/bin or sbin"
+  fi
+  pages=$(ls "$NTSKIT_TOP/$tool"/*.[158] 2>/dev/null)
+  if [ -n "$pages" ]; then t_ok "$tool has a man page"; else t_fail "$tool has a man page" "none in $tool/"; fi
+  if "$NTSKIT_BIN/$tool" --help >"$T_DIR/help.out" 2>&1 && grep -qi usage "$T_DIR/help.out"; then
+    t_ok "$tool --help"
+  else
+    t_fail "$tool --help" "$(head -c 200 "$T_DIR/help.out")"
+  fi
+  "$NTSKIT_BIN/$tool" --no-such-flag >"$T_DIR/bad.out" 2>&1
+  rc=$?
+  if [ $rc -eq 64 ] && [ "$(wc -l <"$T_DIR/bad.out")" -ge 1 ]; then
+    t_ok "$tool unknown flag exits 64"
+  else
+    t_fail "$tool unknown flag exits 64" "exit $rc: $(head -c 200 "$T_DIR/bad.out")"
+  fi
+done
+
+for m in "$NTSKIT_TOP"/lib/*.[158] "$NTSKIT_TOP"/nts-*/*.[158]; do
+  [ -f "$m" ] || continue
+  n=$(basename "$m")
+  if mandoc -Tlint -W warning "$m" >"$T_DIR/lint.out" 2>&1; then
+    t_ok "mandoc -Tlint $n"
+  else
+    t_fail "mandoc -Tlint $n" "$(head -3 "$T_DIR/lint.out" | tr '\n' '|')"
+  fi
+  if [ -f "$dest/usr/share/man/man${n##*.}/$n" ]; then t_ok "$n installed"; else t_fail "$n installed" "missing"; fi
+done
