@@ -34,7 +34,10 @@ struct nk_trust {
 void nk_trust_init(struct nk_trust *t);
 /* Add every certificate of a PEM file as a trust anchor (CA flag from the
  * certificate's basicConstraints; a non-CA certificate is trusted directly
- * for its own key). 0 or -1 (e names file and problem). */
+ * for its own key). Certificates with a key type BearSSL cannot use (e.g. an
+ * Ed25519 root in the system bundle) are skipped; a malformed certificate,
+ * malformed PEM, or a file without any usable certificate is an error.
+ * 0 or -1 (e names file and problem). */
 int nk_trust_load_file(struct nk_trust *t, const char *path, struct nk_err *e);
 /* Add one DER certificate as an anchor. */
 int nk_trust_add_der(struct nk_trust *t, const void *der, size_t len, struct nk_err *e);
@@ -53,9 +56,15 @@ enum nk_cert_status {
 };
 
 struct nk_certval_opts {
-	const char *host;       /* DNS name or IP literal the client connected to; NULL: no name check */
+	const char *host;       /* DNS name (a final dot is ignored) or IP literal without
+	                         * brackets ("::1"); NULL: no name check. Matched against
+	                         * subjectAltName only (RFC 9525 §6.3): DNS-IDs case-
+	                         * insensitively, "*." only as a whole left-most label over
+	                         * >= 2 further labels; IP-IDs byte for byte; no CN fallback. */
 	int64_t time;           /* validation time, Unix seconds */
-	int skip_window;        /* 1: do not check notBefore/notAfter of any certificate */
+	int skip_window;        /* 1: do not check notBefore/notAfter of any certificate (the
+	                         * chain is then checked at the latest notBefore of its path,
+	                         * which must not be after the earliest notAfter) */
 };
 
 struct nk_certval_result {
@@ -65,8 +74,18 @@ struct nk_certval_result {
 };
 
 /* Validate a chain (DER certificates, leaf first, as in the TLS Certificate
- * message). No malloc. On NK_CERT_OK the result holds the leaf key and
- * window; otherwise e says why in one line. */
+ * message). No malloc; t, der, der_len, o, res must not be NULL. Checks, in
+ * order: DER structure of every certificate (MALFORMED); validity window of
+ * every certificate of the path, notBefore <= time <= notAfter inclusive
+ * (NOT_YET_VALID / EXPIRED; certificates after the one an anchor issued are
+ * ignored, as BearSSL ignores them); br_x509_minimal path to an anchor,
+ * signatures, CA flags, key usage, critical extensions (UNTRUSTED,
+ * UNSUPPORTED, BAD_USAGE); leaf may sign and its extKeyUsage, if any,
+ * allows serverAuth (BAD_USAGE); host name (BAD_NAME). On NK_CERT_OK the
+ * result holds the leaf key and window; otherwise e says why in one line.
+ * A directly trusted certificate (non-CA anchor, e.g. RFC 8448's "rsa"
+ * certificate) validates with host NULL; it has no subjectAltName, so any
+ * host name fails. */
 enum nk_cert_status nk_cert_validate(const struct nk_trust *t,
 	const unsigned char *const *der, const size_t *der_len, size_t n,
 	const struct nk_certval_opts *o, struct nk_certval_result *res,
@@ -82,7 +101,13 @@ struct nk_server_cred {
 	struct nk_privkey key;
 	struct nk_pubkey leaf_key;
 };
-/* Load fullchain.pem and privkey.pem; the key must match the leaf. 0 or -1. */
+/* Load fullchain.pem and privkey.pem (allocates the chain: set-up time).
+ * Key forms: "EC PRIVATE KEY" (SEC1), "RSA PRIVATE KEY" (PKCS#1) and
+ * "PRIVATE KEY" (PKCS#8, unencrypted); EC on P-256/P-384, RSA 1024..4096
+ * bits. The key must match the leaf (EC: recomputed public point; RSA: same
+ * modulus size and a probe signature that verifies under the leaf's key).
+ * 0, or -1 with e naming the file and the problem (nothing to free then).
+ * To reload, load into a second struct and swap on success. */
 int nk_server_cred_load(struct nk_server_cred *c, const char *chain_pem,
 	const char *key_pem, struct nk_err *e);
 void nk_server_cred_free(struct nk_server_cred *c);

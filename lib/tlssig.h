@@ -37,17 +37,24 @@ struct nk_pubkey {
 	unsigned char buf[NK_RSA_MAX_BYTES + 8]; /* storage the key points into */
 };
 
-/* Copy a BearSSL public key (e.g. from br_x509_decoder) into self-contained storage. 0 or -1. */
+/* Copy a BearSSL public key (e.g. from br_x509_decoder) into self-contained
+ * storage (leading zero octets of n and e stripped). 0 or -1.
+ * Copy-safe: the functions here re-derive the key pointers from buf[] and the
+ * stored lengths, so a struct copied by value keeps working (do not follow
+ * key.rsa.n / key.ec.q of a copy yourself). */
 int nk_pubkey_set(struct nk_pubkey *pk, const br_x509_pkey *src);
 
 /* Verify 'sig' over the message 'msg' (the whole signed content; this
  * function hashes it) under 'scheme'. The scheme must fit the key (an ECDSA
- * scheme needs an EC key on that curve; PSS needs RSA). 0 valid, -1 not. */
+ * scheme needs an EC key on that curve; PSS needs RSA). 0 valid, -1 not.
+ * ECDSA signatures must be strict DER (minimal lengths and integers, no
+ * trailing bytes); PSS signatures exactly the modulus length. No malloc. */
 int nk_tlssig_verify(uint16_t scheme, const struct nk_pubkey *pk,
 	const void *msg, size_t msg_len, const void *sig, size_t sig_len);
 
 /* Low-level RSA-PSS (RFC 8017 §8.1.2 / §9.1.2) over an already-computed hash;
- * 'hash' selects the hash for MGF1; salt length 'slen'. 0 valid, -1 not. */
+ * 'hash' selects the hash for MGF1; salt length 'slen'. 0 valid, -1 not.
+ * sig_len must equal the modulus length (leading zeros of pk->n ignored). */
 int nk_rsa_pss_verify(const br_hash_class *hash, const void *mhash, size_t hlen,
 	size_t slen, const br_rsa_public_key *pk, const void *sig, size_t sig_len);
 
@@ -60,6 +67,13 @@ struct nk_privkey {
 	} key;
 	unsigned char buf[5 * (NK_RSA_MAX_BYTES / 2) + 16];
 };
+
+/* Copy a BearSSL private key (e.g. from br_skey_decoder) into self-contained
+ * storage (same copy-safe rule as nk_pubkey). 0 or -1 (too large). */
+int nk_privkey_set_rsa(struct nk_privkey *sk, const br_rsa_private_key *src);
+int nk_privkey_set_ec(struct nk_privkey *sk, const br_ec_private_key *src);
+/* Wipe a private key. */
+void nk_privkey_wipe(struct nk_privkey *sk);
 
 /* Sign 'msg' under 'scheme' (ECDSA: DER signature; PSS: random salt of hash
  * length from nk_random). Returns the signature length, or -1. */
