@@ -8,10 +8,13 @@
  *   [adjust]         nts-adjust (panic thresholds with ntpd-rs semantics)
  *   [serve]          nts-serve
  *
- * Unknown sections or keys and bad values are errors "FILE:LINE: what".
+ * Keys are lowercase words joined by '-'. Unknown sections or keys, a key
+ * given twice (except the repeatable serve.listen and serve.relay-allow), a
+ * section given twice, and bad values are errors "FILE:LINE: what".
  * Durations are seconds (decimal) with optional suffix ms/s/m/h/d; the panic
  * thresholds also take "inf" (stored as INFINITY). Command-line flags
- * override what the file says: tools load the file first, then apply flags.
+ * override what the file says: tools load the file first, then apply flags
+ * (nk_cfg_set() applies one "key = value" the way the file would).
  * Fixed-size storage: no allocation.
  */
 #ifndef NK_CONFIG_H
@@ -28,6 +31,21 @@
 #define NK_CFG_MAX_AEAD    4
 #define NK_CFG_PATH        1024
 #define NK_CFG_HOST        256
+#define NK_CFG_MAX_LINE    4096         /* longest line in the file */
+#define NK_CFG_NAME        64           /* source name, with its NUL */
+
+/* The default location tools read when no -c/--config is given. */
+#define NK_CFG_DEFAULT_PATH "/etc/ntskit.conf"
+
+#define NK_CFG_KE_PORT     4460         /* RFC 8915 §6 */
+#define NK_CFG_NTP_PORT    123
+
+/* AEAD algorithm ids (IANA "AEAD Algorithms" registry) that the file may name. */
+#define NK_AEAD_AES_SIV_CMAC_256 15     /* RFC 5297; mandatory in RFC 8915 §5.1 */
+#define NK_AEAD_AES_SIV_CMAC_384 16
+#define NK_AEAD_AES_SIV_CMAC_512 17
+#define NK_AEAD_AES_128_GCM_SIV  30     /* RFC 8452 */
+#define NK_AEAD_AES_256_GCM_SIV  31
 
 struct nk_cfg_addr {                /* a host:port; host is a name or an IP literal */
 	char host[NK_CFG_HOST];
@@ -35,14 +53,15 @@ struct nk_cfg_addr {                /* a host:port; host is a name or an IP lite
 };
 
 struct nk_cfg_source {
-	char name[64];                  /* from [source NAME] */
-	char address[NK_CFG_HOST];      /* host name or IP of the NTS-KE server */
+	char name[NK_CFG_NAME];         /* from [source NAME]: A-Z a-z 0-9 . _ - */
+	char address[NK_CFG_HOST];      /* host name or IP of the NTS-KE server; default NAME */
 	uint16_t ke_port;               /* default 4460 */
 	uint16_t ntp_port;              /* 0: as the KE server says (else 123) */
 	uint16_t aead[NK_CFG_MAX_AEAD]; /* preference order; naead 0: tool default */
 	size_t naead;
 	char ca[NK_CFG_PATH];           /* "" : system trust store */
 	char sni[NK_CFG_HOST];          /* "" : the address */
+	unsigned long line;             /* line of the [source NAME] header */
 };
 
 struct nk_cfg_proxy {
@@ -71,22 +90,25 @@ struct nk_cfg_select {
 	double max_distance;            /* seconds, default 1.5 */
 };
 
+/* Panic thresholds follow ntpd-rs [synchronization]: a step larger than the
+ * threshold is refused (nts-adjust exits without touching the clock).
+ * INFINITY: no limit. */
 struct nk_cfg_adjust {
-	double step_threshold;          /* default 0.128 */
-	double panic_single;            /* default 1000 (s); INFINITY for inf */
+	double step_threshold;          /* default 0.128: larger offsets are stepped, smaller slewed */
+	double panic_single;            /* default 1000 (s); 0: no step after startup; INFINITY for inf */
 	double panic_startup_forward;   /* default INFINITY */
-	double panic_startup_backward;  /* default 1800 */
-	double panic_accumulated;       /* default INFINITY */
+	double panic_startup_backward;  /* default 86400 (ntpd-rs) */
+	double panic_accumulated;       /* default INFINITY (ntpd-rs "unset"; 0 in the file means the same) */
 	char status_file[NK_CFG_PATH];
 	char state_file[NK_CFG_PATH];
 };
 
 struct nk_cfg_serve {
-	struct nk_cfg_addr listen[NK_CFG_MAX_LISTEN];
+	struct nk_cfg_addr listen[NK_CFG_MAX_LISTEN];   /* IP literals; default port 123 */
 	size_t nlisten;
-	struct nk_cfg_addr ke_listen;   /* host "" : none */
-	struct nk_cfg_addr tcp_listen;  /* host "" : none */
-	struct nk_cfg_addr relay_allow[NK_CFG_MAX_ALLOW];
+	struct nk_cfg_addr ke_listen;   /* host "" : none; default port 4460 */
+	struct nk_cfg_addr tcp_listen;  /* host "" : none; port required */
+	struct nk_cfg_addr relay_allow[NK_CFG_MAX_ALLOW];   /* default port 123 */
 	size_t nrelay_allow;
 	char cert[NK_CFG_PATH], key[NK_CFG_PATH], cookie_keys[NK_CFG_PATH];
 	char status_file[NK_CFG_PATH];
@@ -107,12 +129,37 @@ struct nk_config {
 
 /* Fill every field with its documented default. */
 void nk_cfg_defaults(struct nk_config *c);
-/* Defaults, then the file. 0, or -1 with e = "FILE:LINE: what is wrong". */
+/* Defaults, then the file. 0, or -1 with e = "FILE:LINE: what is wrong"
+ * (or "FILE: why" when it cannot be opened or read). Not thread-safe: inih's
+ * options are process globals, set for the call and restored after. */
 int nk_cfg_load(struct nk_config *c, const char *path, struct nk_err *e);
 
-/* Shared value parsers, also used for command-line flags (e says what was wrong). */
+/* Apply one setting as if it were in the file, for command-line flags:
+ * section "source NAME" adds the source when it is new. Repeatable keys add.
+ * 0, or -1 with e = "[section] key: what is wrong". */
+int nk_cfg_set(struct nk_config *c, const char *section, const char *key,
+	const char *value, struct nk_err *e);
+
+/* Whether to use Tor stream isolation (a fresh SOCKS5 user/password per
+ * source and run): isolate = yes -> 1, no -> 0, auto -> 1 when a proxy is set
+ * on port 9050 or 9150 (Tor's SOCKS ports) and no user is configured. */
+int nk_cfg_isolate(const struct nk_cfg_proxy *p);
+
+/* The source called name, or NULL. */
+struct nk_cfg_source *nk_cfg_source_find(struct nk_config *c, const char *name);
+
+/* Shared value parsers, also used for command-line flags (e says what was wrong).
+ * duration: DIGITS[.DIGITS][ms|s|m|h|d], or "inf" when allow_inf; >= 0, finite
+ * unless inf. addr: HOST[:PORT] / [V6][:PORT] (def_port 0: port required);
+ * HOST a name (letters, digits, '-', '.', '_') or a valid IPv4/IPv6 literal.
+ * aead list: comma-separated ids or names (AEAD_AES_SIV_CMAC_256 ...), no
+ * repeats, at most NK_CFG_MAX_AEAD. */
 int nk_cfg_parse_duration(const char *s, int allow_inf, double *out, struct nk_err *e);
 int nk_cfg_parse_addr(const char *s, uint16_t def_port, struct nk_cfg_addr *a, struct nk_err *e);
 int nk_cfg_parse_aead_list(const char *s, uint16_t *aead, size_t *n, struct nk_err *e);
+/* yes/no, true/false, on/off, 1/0 -> 1/0; -1 otherwise. */
+int nk_cfg_parse_bool(const char *s);
+/* Name of an AEAD id ("AEAD_AES_SIV_CMAC_256"), or NULL when unknown. */
+const char *nk_cfg_aead_name(uint16_t id);
 
 #endif

@@ -1,0 +1,493 @@
+/* Unit tests for lib/config: defaults, every section and key, the shipped
+ * example, and many bad files; every error must read "FILE:LINE: ..." with
+ * the right line and name the section and key. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <unistd.h>
+#include <ini.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+static struct nk_config cfg;
+static char path[64];
+
+/* Write 'text' (len bytes) to a temp file, load it. */
+static int load_n(const char *text, size_t len, struct nk_err *e)
+{
+	int fd, r;
+
+	snprintf(path, sizeof path, "/tmp/nk-cfg-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	e->msg[0] = 0;
+	r = nk_cfg_load(&cfg, path, e);
+	unlink(path);
+	return r;
+}
+
+static int load(const char *text, struct nk_err *e)
+{
+	return load_n(text, strlen(text), e);
+}
+
+/* The file must be rejected with "PATH:LINE: " + a message containing want. */
+static void bad_n(const char *text, size_t len, unsigned line, const char *want)
+{
+	struct nk_err e;
+	char prefix[96];
+	int r = load_n(text, len, &e);
+
+	snprintf(prefix, sizeof prefix, "%s:%u: ", path, line);
+	if (r != -1 || strncmp(e.msg, prefix, strlen(prefix)) != 0 || strstr(e.msg, want) == NULL) {
+		print_error("config:\n%s\n-> r=%d msg='%s'\nwanted '%s' + '%s'\n", text, r, e.msg, prefix, want);
+		fail();
+	}
+}
+#define BAD(text, line, want) bad_n(text, strlen(text), line, want)
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	nk_cfg_defaults(&cfg);
+	assert_int_equal(cfg.nsources, 0);
+	assert_int_equal(cfg.proxy.set, 0);
+	assert_int_equal(cfg.proxy.isolate, -1);
+	assert_true(cfg.ke.timeout == 10);
+	assert_int_equal(cfg.poll.count, 4);
+	assert_true(cfg.poll.spacing == 2);
+	assert_true(cfg.poll.interval == 0);
+	assert_true(cfg.poll.timeout == 5);
+	assert_int_equal(cfg.select.min_agree, 1);
+	assert_true(cfg.select.max_distance == 1.5);
+	assert_true(cfg.adjust.step_threshold == 0.128);
+	assert_true(cfg.adjust.panic_single == 1000);
+	assert_true(isinf(cfg.adjust.panic_startup_forward));
+	assert_true(cfg.adjust.panic_startup_backward == 86400);
+	assert_true(isinf(cfg.adjust.panic_accumulated));
+	assert_int_equal(cfg.serve.nlisten, 0);
+}
+
+static void test_full(void **state)
+{
+	static const char text[] =
+		"\xEF\xBB\xBF# every key\r\n"
+		"; semicolon comment\n"
+		"[proxy]\n"
+		"socks5 = localhost:1080\n"
+		"user=alice\n"
+		"password = s3cr;et=x\n"
+		"isolate = no\n"
+		"direct = yes\n"
+		"relay = relay.example.onion:4461\n"
+		"\n"
+		"  [source a]  \n"
+		"  address = 192.0.2.1\n"
+		"ke-port = 4461\n"
+		"ntp-port = 1123\n"
+		"aead = 15, AEAD_AES_SIV_CMAC_512,30\n"
+		"ca = /etc/ssl/my ca.pem\n"
+		"name = nts.example.org\n"
+		"[source b.example]\n"
+		"[source v6]\n"
+		"address = [2001:db8::1]\n"
+		"[source v6b]\n"
+		"address = 2001:db8::2\n"
+		"[ke]\n"
+		"timeout = 1500ms\n"
+		"state = /var/lib/ntskit/ke.state\n"
+		"[poll]\n"
+		"count = 8\n"
+		"spacing = 0.5\n"
+		"interval = 1m\n"
+		"timeout = 2s\n"
+		"[select]\n"
+		"min-agree = 3\n"
+		"max-distance = 0.25s\n"
+		"[adjust]\n"
+		"step-threshold = 0.5\n"
+		"panic-single = inf\n"
+		"panic-startup-forward = 1h\n"
+		"panic-startup-backward = 1d\n"
+		"panic-accumulated = 0\n"
+		"status = /run/ntskit/status\n"
+		"state = /var/lib/ntskit/adjust.state\n"
+		"[serve]\n"
+		"listen = 0.0.0.0\n"
+		"listen = [::]:1123\n"
+		"listen : 127.0.0.2:123\n"
+		"ke-listen = [::]\n"
+		"cert = /etc/letsencrypt/live/x/fullchain.pem\n"
+		"key = /etc/letsencrypt/live/x/privkey.pem\n"
+		"cookie-keys = /var/lib/ntskit/cookie.keys\n"
+		"tcp-listen = 0.0.0.0:4461\n"
+		"relay-allow = time.cloudflare.com\n"
+		"relay-allow = 162.159.200.1:123\n"
+		"status = /run/ntskit/status\n"
+		"user = ntskit";            /* no final newline */
+	struct nk_err e;
+	(void)state;
+
+	assert_int_equal(load(text, &e), 0);
+	assert_string_equal(cfg.path, path);
+	assert_int_equal(cfg.proxy.set, 1);
+	assert_string_equal(cfg.proxy.socks5.host, "localhost");
+	assert_int_equal(cfg.proxy.socks5.port, 1080);
+	assert_string_equal(cfg.proxy.user, "alice");
+	assert_string_equal(cfg.proxy.pass, "s3cr;et=x");      /* no inline comments */
+	assert_int_equal(cfg.proxy.isolate, 0);
+	assert_int_equal(cfg.proxy.direct, 1);
+	assert_string_equal(cfg.proxy.relay.host, "relay.example.onion");
+	assert_int_equal(cfg.proxy.relay.port, 4461);
+
+	assert_int_equal(cfg.nsources, 4);
+	assert_string_equal(cfg.source[0].name, "a");
+	assert_string_equal(cfg.source[0].address, "192.0.2.1");
+	assert_int_equal(cfg.source[0].ke_port, 4461);
+	assert_int_equal(cfg.source[0].ntp_port, 1123);
+	assert_int_equal(cfg.source[0].naead, 3);
+	assert_int_equal(cfg.source[0].aead[0], 15);
+	assert_int_equal(cfg.source[0].aead[1], 17);
+	assert_int_equal(cfg.source[0].aead[2], 30);
+	assert_string_equal(cfg.source[0].ca, "/etc/ssl/my ca.pem");
+	assert_string_equal(cfg.source[0].sni, "nts.example.org");
+	assert_int_equal(cfg.source[0].line, 11);
+	assert_string_equal(cfg.source[1].name, "b.example");
+	assert_string_equal(cfg.source[1].address, "b.example");   /* default: the name */
+	assert_int_equal(cfg.source[1].ke_port, 4460);
+	assert_int_equal(cfg.source[1].ntp_port, 0);
+	assert_int_equal(cfg.source[1].naead, 0);
+	assert_string_equal(cfg.source[1].sni, "");
+	assert_string_equal(cfg.source[2].address, "2001:db8::1");
+	assert_string_equal(cfg.source[3].address, "2001:db8::2");
+	assert_ptr_equal(nk_cfg_source_find(&cfg, "b.example"), &cfg.source[1]);
+	assert_null(nk_cfg_source_find(&cfg, "nope"));
+
+	assert_true(cfg.ke.timeout == 1.5);
+	assert_string_equal(cfg.ke.state, "/var/lib/ntskit/ke.state");
+	assert_int_equal(cfg.poll.count, 8);
+	assert_true(cfg.poll.spacing == 0.5);
+	assert_true(cfg.poll.interval == 60);
+	assert_true(cfg.poll.timeout == 2);
+	assert_int_equal(cfg.select.min_agree, 3);
+	assert_true(cfg.select.max_distance == 0.25);
+	assert_true(cfg.adjust.step_threshold == 0.5);
+	assert_true(isinf(cfg.adjust.panic_single));
+	assert_true(cfg.adjust.panic_startup_forward == 3600);
+	assert_true(cfg.adjust.panic_startup_backward == 86400);
+	assert_true(isinf(cfg.adjust.panic_accumulated));      /* ntpd-rs: 0 disables */
+	assert_string_equal(cfg.adjust.status_file, "/run/ntskit/status");
+	assert_string_equal(cfg.adjust.state_file, "/var/lib/ntskit/adjust.state");
+
+	assert_int_equal(cfg.serve.nlisten, 3);
+	assert_string_equal(cfg.serve.listen[0].host, "0.0.0.0");
+	assert_int_equal(cfg.serve.listen[0].port, 123);
+	assert_string_equal(cfg.serve.listen[1].host, "::");
+	assert_int_equal(cfg.serve.listen[1].port, 1123);
+	assert_string_equal(cfg.serve.listen[2].host, "127.0.0.2");
+	assert_string_equal(cfg.serve.ke_listen.host, "::");
+	assert_int_equal(cfg.serve.ke_listen.port, 4460);
+	assert_string_equal(cfg.serve.cert, "/etc/letsencrypt/live/x/fullchain.pem");
+	assert_string_equal(cfg.serve.key, "/etc/letsencrypt/live/x/privkey.pem");
+	assert_string_equal(cfg.serve.cookie_keys, "/var/lib/ntskit/cookie.keys");
+	assert_string_equal(cfg.serve.tcp_listen.host, "0.0.0.0");
+	assert_int_equal(cfg.serve.tcp_listen.port, 4461);
+	assert_int_equal(cfg.serve.nrelay_allow, 2);
+	assert_string_equal(cfg.serve.relay_allow[0].host, "time.cloudflare.com");
+	assert_int_equal(cfg.serve.relay_allow[0].port, 123);
+	assert_string_equal(cfg.serve.status_file, "/run/ntskit/status");
+	assert_string_equal(cfg.serve.user, "ntskit");
+}
+
+/* The shipped example expresses the write-up's setup and loads cleanly. */
+static void test_example(void **state)
+{
+	struct nk_err e;
+	static const char *names[] = { "time.cloudflare.com", "nts.netnod.se", "ptbtime1.ptb.de",
+		"ntppool1.time.nl", "nts.teambelgium.net" };
+	(void)state;
+
+	if (nk_cfg_load(&cfg, "scripts/ntskit.conf.example", &e) != 0) {
+		print_error("%s\n", e.msg);
+		fail();
+	}
+	assert_int_equal(cfg.nsources, 5);
+	for (size_t i = 0; i < 5; i++) {
+		assert_string_equal(cfg.source[i].address, names[i]);
+		assert_int_equal(cfg.source[i].ke_port, 4460);
+	}
+	assert_int_equal(cfg.select.min_agree, 3);
+	assert_true(cfg.adjust.panic_single == 1800);
+	assert_true(isinf(cfg.adjust.panic_startup_forward));
+	assert_true(cfg.adjust.panic_startup_backward == 1800);
+	assert_true(cfg.adjust.panic_accumulated == 1800);
+	assert_int_equal(cfg.proxy.set, 1);
+	assert_string_equal(cfg.proxy.socks5.host, "127.0.0.1");
+	assert_int_equal(cfg.proxy.socks5.port, 9050);
+	assert_int_equal(cfg.proxy.isolate, -1);
+	assert_int_equal(nk_cfg_isolate(&cfg.proxy), 1);        /* auto, Tor port */
+	cfg.proxy.socks5.port = 1080;
+	assert_int_equal(nk_cfg_isolate(&cfg.proxy), 0);
+	cfg.proxy.isolate = 1;
+	assert_int_equal(nk_cfg_isolate(&cfg.proxy), 1);
+	cfg.proxy.socks5.port = 9150;
+	cfg.proxy.isolate = 0;
+	assert_int_equal(nk_cfg_isolate(&cfg.proxy), 0);
+	assert_true(cfg.serve.nlisten >= 5);
+	assert_string_equal(cfg.serve.listen[0].host, "127.0.0.1");
+	assert_string_equal(cfg.serve.listen[1].host, "::1");
+}
+
+static void test_bad_syntax(void **state)
+{
+	char big[NK_CFG_MAX_LINE + 64];
+	(void)state;
+	BAD("[proxy]\nsocks5\n", 2, "expected 'key = value'");
+	BAD("[proxy\n", 1, "section header without ']'");
+	BAD("[proxy] x\n", 1, "text after the section header");
+	BAD("[proxy]\nsocks5 = 127.0.0.1:9050\n[nope]\n", 3, "[nope]: unknown section");
+	BAD("[Proxy]\n", 1, "unknown section");
+	BAD("[ proxy ]\n", 1, "unknown section");
+	BAD("[proxy]\n[ke]\n[proxy]\n", 3, "[proxy]: section given twice (first on line 1)");
+	BAD("socks5 = 127.0.0.1:9050\n", 1, "key 'socks5' outside any section");
+	BAD("[proxy]\nsocks = 127.0.0.1:9050\n", 2, "[proxy]: unknown key 'socks'");
+	BAD("[ke]\n\n\ntimeout = 1\nstate = /x\ntimeout = 2\n", 6, "[ke] timeout: given twice (first on line 4)");
+	BAD("[ke]\ntimeout =\n", 2, "[ke] timeout: empty value");
+	BAD("[ke]\ntimeout = 1 ; comment\n", 2, "[ke] timeout: '1 ; comment': not a duration");
+	BAD("[ke]\nstate = a\x01" "b\n", 2, "control byte 0x01 at column 10");
+	BAD("[ke]\nstate = a\rb\n", 2, "control byte 0x0d");
+	BAD("[ke]\nstate = \xc0\xaf\n", 2, "invalid UTF-8");
+	BAD("[ke]\nstate = \xed\xa0\x80\n", 2, "invalid UTF-8");
+	bad_n("[ke]\nstate = a\0b\n", 17, 2, "NUL byte at column 10");
+	BAD("[source" "0123456789012345678901234567890123456789012345]\n", 1, "section name longer than 49");
+	memset(big, 'x', sizeof big);
+	memcpy(big, "[ke]\nstate = /", 14);
+	big[NK_CFG_MAX_LINE + 10] = '\n';
+	big[NK_CFG_MAX_LINE + 11] = 0;
+	BAD(big, 2, "line longer than 4096 bytes");
+	/* exactly at the limit is fine (then the path is too long, a different error) */
+	memset(big, 'x', sizeof big);
+	memcpy(big, "[ke]\nstate = /", 14);
+	big[5 + NK_CFG_MAX_LINE] = '\n';
+	big[6 + NK_CFG_MAX_LINE] = 0;
+	BAD(big, 2, "[ke] state: longer than 1023 bytes");
+}
+
+static void test_bad_sources(void **state)
+{
+	char many[64 * 40];
+	size_t n = 0;
+	(void)state;
+	BAD("[source]\n", 1, "a source needs a name");
+	BAD("[source ]\n", 1, "a source needs a name");
+	BAD("[sourcex]\n", 1, "unknown section");
+	BAD("[source a b]\n", 1, "bad source name");
+	BAD("[source a/b]\n", 1, "bad source name");
+	BAD("[source a]\naddress = x.org\n[source b]\n[source a]\n", 4,
+		"[source a]: duplicate source name (first on line 1)");
+	BAD("[source a]\naddress = x.org:4460\n", 2, "[source a] address: 'x.org:4460': give the host only (the port goes in ke-port)");
+	BAD("[source a]\naddress = [::1]:4460\n", 2, "[source a] address: '[::1]:4460': give the host only");
+	BAD("[source a]\naddress = bad..name\n", 2, "[source a] address: 'bad..name': empty label");
+	BAD("[source a]\naddress = 999.1.1.1\n", 2, "[source a] address: '999.1.1.1': not a valid IPv4 address");
+	BAD("[source a]\naddress = 1:2:3:4:5:6:7:8:9\n", 2, "not a valid IPv6 address");
+	BAD("[source a]\naddress = a b\n", 2, "invalid character in host name");
+	BAD("[source a]\nke-port = 0\n", 2, "[source a] ke-port: '0': must be a whole number from 1 to 65535");
+	BAD("[source a]\nke-port = 65536\n", 2, "[source a] ke-port: '65536'");
+	BAD("[source a]\nke-port = -1\n", 2, "[source a] ke-port: '-1'");
+	BAD("[source a]\nntp-port = 12x\n", 2, "[source a] ntp-port: '12x'");
+	BAD("[source a]\naead = 15,99\n", 2, "[source a] aead: '99': unknown AEAD algorithm");
+	BAD("[source a]\naead = AEAD_FOO\n", 2, "[source a] aead: 'AEAD_FOO': unknown AEAD");
+	BAD("[source a]\naead = 15,,17\n", 2, "[source a] aead: '15,,17': empty entry");
+	BAD("[source a]\naead = 15,\n", 2, "empty entry");
+	BAD("[source a]\naead = 15,15\n", 2, "[source a] aead: '15,15': AEAD algorithm 15 listed twice");
+	BAD("[source a]\naead = 15 17\n", 2, "separated by ','");
+	BAD("[source a]\naead = 15,16,17,30,31\n", 2, "more than 4 AEAD algorithms");
+	BAD("[source a]\nname = 192.0.2.1\n", 2, "[source a] name: '192.0.2.1': must be a host name, not an IP address");
+	BAD("[source a]\nbogus = 1\n", 2, "[source a]: unknown key 'bogus'");
+	BAD("[source a]\nsocks5 = 1.2.3.4:5\n", 2, "[source a]: unknown key 'socks5'");
+	BAD("[ke]\n[source a..b]\n", 2, "[source a..b]: no address, and the name is not a host name");
+	n = 0;
+	for (int i = 0; i < 33; i++)
+		n += (size_t)snprintf(many + n, sizeof many - n, "[source s%d]\n", i);
+	BAD(many, 33, "[source s32]: more than 32 sources");
+}
+
+static void test_bad_values(void **state)
+{
+	(void)state;
+	/* proxy */
+	BAD("[proxy]\nsocks5 = 127.0.0.1:99999\n", 2, "[proxy] socks5: '127.0.0.1:99999': port must be a number from 1 to 65535");
+	BAD("[proxy]\nsocks5 = 127.0.0.1:\n", 2, "[proxy] socks5:");
+	BAD("[proxy]\nsocks5 = [::1\n", 2, "[proxy] socks5: '[::1': missing ']'");
+	BAD("[proxy]\nsocks5 = 300.0.0.1:9050\n", 2, "not a valid IPv4 address");
+	BAD("[proxy]\nsocks5 = 127.0.0.1:9050\nisolate = maybe\n", 3, "[proxy] isolate: 'maybe': must be auto, yes or no");
+	BAD("[proxy]\nsocks5 = 127.0.0.1:9050\ndirect = sure\n", 3, "[proxy] direct: 'sure': must be yes or no");
+	BAD("[proxy]\nsocks5 = 127.0.0.1:9050\nrelay = relay.onion\n", 3, "[proxy] relay: 'relay.onion': missing ':PORT'");
+	BAD("[ke]\n[proxy]\nuser = a\npassword = b\n", 2, "[proxy]: user, password, isolate and relay need socks5");
+	BAD("[proxy]\nsocks5 = 127.0.0.1:9050\nuser = a\n", 1, "[proxy]: give both user and password");
+	BAD("[proxy]\nsocks5 = 127.0.0.1:9050\nisolate = yes\nuser = a\npassword = b\n", 1,
+		"[proxy]: isolate = yes makes a fresh user");
+	/* durations */
+	BAD("[ke]\ntimeout = 0\n", 2, "[ke] timeout: '0': must be more than 0");
+	BAD("[ke]\ntimeout = -1\n", 2, "[ke] timeout: '-1': not a duration");
+	BAD("[ke]\ntimeout = nan\n", 2, "[ke] timeout: 'nan': not a duration");
+	BAD("[ke]\ntimeout = inf\n", 2, "[ke] timeout: 'inf': not a duration");
+	BAD("[ke]\ntimeout = 1e3\n", 2, "not a duration");
+	BAD("[ke]\ntimeout = 10 s\n", 2, "not a duration");
+	BAD("[ke]\ntimeout = 10sec\n", 2, "not a duration");
+	BAD("[ke]\ntimeout = .5\n", 2, "not a duration");
+	BAD("[ke]\ntimeout = 5.\n", 2, "not a duration");
+	BAD("[ke]\ntimeout = 0x10\n", 2, "not a duration");
+	BAD("[adjust]\npanic-single = -inf\n", 2, "[adjust] panic-single: '-inf': not a duration");
+	BAD("[adjust]\npanic-single = INF\n", 2, "[adjust] panic-single: 'INF': not a duration");
+	BAD("[adjust]\npanic-single = NaN\n", 2, "not a duration");
+	BAD("[adjust]\npanic-accumulated = -5\n", 2, "[adjust] panic-accumulated");
+	BAD("[adjust]\npanic-startup = 10\npanic-startup-forward = 5\n", 3,
+		"[adjust] panic-startup-forward: give either panic-startup or");
+	BAD("[adjust]\npanic-startup-backward = 10\npanic-startup = 5\n", 3, "[adjust] panic-startup: give either");
+	/* numbers */
+	BAD("[poll]\ncount = 0\n", 2, "[poll] count: '0': must be a whole number from 1 to 1000");
+	BAD("[poll]\ncount = 1001\n", 2, "[poll] count");
+	BAD("[poll]\ncount = 3.5\n", 2, "[poll] count");
+	BAD("[select]\nmin-agree = 0\n", 2, "[select] min-agree: '0': must be a whole number from 1 to 32");
+	BAD("[select]\nmin-agree = 33\n", 2, "[select] min-agree");
+	BAD("[select]\nmax-distance = 0\n", 2, "[select] max-distance: '0': must be more than 0");
+	/* serve */
+	BAD("[serve]\nlisten = ntp.example.org:123\n", 2, "[serve] listen: 'ntp.example.org:123': must be an IP address");
+	BAD("[serve]\nlisten = 0.0.0.0:0\n", 2, "[serve] listen: '0.0.0.0:0': port must be");
+	BAD("[serve]\nlisten = 127.0.0.1\nlisten = 127.0.0.1:123\n", 3, "[serve] listen: '127.0.0.1:123' listed twice");
+	BAD("[serve]\nke-listen = 1.2.3.4.5\n", 2, "[serve] ke-listen:");
+	BAD("[serve]\ntcp-listen = 0.0.0.0\n", 2, "[serve] tcp-listen: '0.0.0.0': missing ':PORT'");
+	BAD("[serve]\nrelay-allow = bad host:123\n", 2, "[serve] relay-allow: 'bad host:123': invalid character");
+	BAD("[serve]\ncert = a\ncert = b\n", 3, "[serve] cert: given twice (first on line 2)");
+	BAD("[serve]\nuser = 0123456789012345678901234567890123456789012345678901234567890123456789\n", 2,
+		"[serve] user: longer than 63 bytes");
+	{
+		char t[64 * 32];
+		size_t n = (size_t)snprintf(t, sizeof t, "[serve]\n");
+		for (int i = 0; i < 17; i++)
+			n += (size_t)snprintf(t + n, sizeof t - n, "listen = 127.0.0.%d\n", i + 1);
+		BAD(t, 18, "[serve] listen: more than 16 listen addresses");
+	}
+}
+
+static void test_parsers(void **state)
+{
+	struct nk_err e;
+	struct nk_cfg_addr a;
+	uint16_t ids[NK_CFG_MAX_AEAD];
+	size_t n;
+	double d;
+	(void)state;
+
+	assert_int_equal(nk_cfg_parse_duration("250ms", 0, &d, &e), 0);
+	assert_true(fabs(d - 0.25) < 1e-12);
+	assert_int_equal(nk_cfg_parse_duration("2d", 0, &d, &e), 0);
+	assert_true(d == 172800);
+	assert_int_equal(nk_cfg_parse_duration("1.5h", 0, &d, &e), 0);
+	assert_true(d == 5400);
+	assert_int_equal(nk_cfg_parse_duration("0", 0, &d, &e), 0);
+	assert_true(d == 0);
+	assert_int_equal(nk_cfg_parse_duration("inf", 1, &d, &e), 0);
+	assert_true(isinf(d) && d > 0);
+	assert_int_equal(nk_cfg_parse_duration("inf", 0, &d, &e), -1);
+	assert_int_equal(nk_cfg_parse_duration("", 1, &d, &e), -1);
+	assert_int_equal(nk_cfg_parse_duration("1s1", 1, &d, &e), -1);
+	{
+		char huge[400];
+		memset(huge, '9', 330);
+		huge[330] = 0;
+		assert_int_equal(nk_cfg_parse_duration(huge, 1, &d, &e), -1);
+		memset(huge, '9', 40);
+		strcpy(huge + 40, "d");
+		assert_int_equal(nk_cfg_parse_duration(huge, 1, &d, &e), 0);
+	}
+	assert_int_equal(nk_cfg_parse_bool("yes"), 1);
+	assert_int_equal(nk_cfg_parse_bool("off"), 0);
+	assert_int_equal(nk_cfg_parse_bool("Yes"), -1);
+
+	assert_int_equal(nk_cfg_parse_addr("[fe80::1]:123", 0, &a, &e), 0);
+	assert_string_equal(a.host, "fe80::1");
+	assert_int_equal(nk_cfg_parse_addr("::1", 123, &a, &e), 0);
+	assert_int_equal(a.port, 123);
+	assert_int_equal(nk_cfg_parse_addr("x.onion", 0, &a, &e), -1);
+	assert_non_null(strstr(e.msg, "missing ':PORT'"));
+	assert_int_equal(nk_cfg_parse_addr("under_score.example:1", 0, &a, &e), 0);
+	assert_int_equal(nk_cfg_parse_addr("-:1", 0, &a, &e), 0);   /* odd, but a legal label shape */
+	assert_int_equal(nk_cfg_parse_addr(".a:1", 0, &a, &e), -1);
+
+	assert_int_equal(nk_cfg_parse_aead_list("AEAD_AES_128_GCM_SIV,15", ids, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(ids[0], 30);
+	assert_int_equal(ids[1], 15);
+	assert_int_equal(nk_cfg_parse_aead_list("0", ids, &n, &e), -1);
+	assert_int_equal(nk_cfg_parse_aead_list("", ids, &n, &e), -1);
+	assert_int_equal(nk_cfg_parse_aead_list("aead_aes_siv_cmac_256", ids, &n, &e), -1);
+	assert_string_equal(nk_cfg_aead_name(15), "AEAD_AES_SIV_CMAC_256");
+	assert_null(nk_cfg_aead_name(1));
+}
+
+/* Flags override the file: nk_cfg_set after nk_cfg_load. */
+static void test_set(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	assert_int_equal(load("[select]\nmin-agree = 3\n[source a]\n", &e), 0);
+	assert_int_equal(nk_cfg_set(&cfg, "select", "min-agree", "2", &e), 0);
+	assert_int_equal(cfg.select.min_agree, 2);
+	assert_int_equal(nk_cfg_set(&cfg, "select", "min-agree", "4", &e), 0);   /* again: overrides */
+	assert_int_equal(cfg.select.min_agree, 4);
+	assert_int_equal(nk_cfg_set(&cfg, "source a", "ke-port", "4461", &e), 0);
+	assert_int_equal(cfg.nsources, 1);
+	assert_int_equal(cfg.source[0].ke_port, 4461);
+	assert_int_equal(nk_cfg_set(&cfg, "source new.example", "aead", "15", &e), 0);
+	assert_int_equal(cfg.nsources, 2);
+	assert_string_equal(cfg.source[1].address, "new.example");
+	assert_int_equal(nk_cfg_set(&cfg, "proxy", "socks5", "127.0.0.1:9150", &e), 0);
+	assert_int_equal(cfg.proxy.set, 1);
+	assert_int_equal(nk_cfg_set(&cfg, "select", "min-agree", "x", &e), -1);
+	assert_string_equal(e.msg, "[select] min-agree: 'x': must be a whole number from 1 to 32");
+	assert_int_equal(nk_cfg_set(&cfg, "nope", "x", "1", &e), -1);
+	assert_non_null(strstr(e.msg, "[nope]: unknown section"));
+	assert_int_equal(nk_cfg_set(&cfg, "ke", "nope", "1", &e), -1);
+	assert_string_equal(e.msg, "[ke]: unknown key 'nope'");
+}
+
+static void test_missing_file(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	assert_int_equal(nk_cfg_load(&cfg, "/nonexistent/ntskit.conf", &e), -1);
+	assert_string_equal(e.msg, "/nonexistent/ntskit.conf: No such file or directory");
+	/* an empty file is fine: all defaults */
+	assert_int_equal(load("", &e), 0);
+	assert_int_equal(cfg.nsources, 0);
+	/* inih's globals are restored after the call */
+	assert_int_equal(ini_max_line, 200);
+	assert_true(ini_allow_multiline);
+	assert_true(ini_allow_inline_comments);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_bad_syntax),
+		cmocka_unit_test(test_bad_sources),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_parsers),
+		cmocka_unit_test(test_set),
+		cmocka_unit_test(test_missing_file),
+	};
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
