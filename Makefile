@@ -16,8 +16,12 @@ SAN      ?=
 INIH_CFLAGS := $(shell pkg-config --cflags inih 2>/dev/null)
 INIH_LIBS   := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 
+# Certificate validation never uses a time before the build (nts-ke(1)): the
+# commit date, or the build date outside a git checkout.
+BUILD_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+
 WARN     = -Wall -Wextra -Werror
-CFLAGS   = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -g $(SAN) -Ilib $(INIH_CFLAGS) $(EXTRA_CFLAGS)
+CFLAGS   = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -g $(SAN) -Ilib $(INIH_CFLAGS) -DNK_BUILD_EPOCH=$(BUILD_EPOCH) $(EXTRA_CFLAGS)
 LDFLAGS  = $(SAN) $(EXTRA_LDFLAGS)
 LIBS     = -lbearssl $(INIH_LIBS)
 
