@@ -1,0 +1,418 @@
+/*
+ * nts-adjust: read offset records, step or slew the clock within the panic
+ * thresholds, discipline its frequency, write adjust records and a status
+ * file for nts-serve. See nts-adjust(8).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "adjust.h"
+#include "atomicfile.h"
+#include "clock.h"
+#include "config.h"
+#include "exitcode.h"
+#include "record.h"
+#include "util.h"
+
+/* tool-specific exit codes (nts-adjust(8), EXIT STATUS) */
+#define ADJ_EXIT_REFUSED  3     /* a step beyond a panic threshold was refused */
+#define ADJ_EXIT_CLOCK    4     /* the kernel refused a clock call (no CAP_SYS_TIME?) */
+#define ADJ_EXIT_NOOFFSET 5     /* no offset record in the input */
+#define ADJ_EXIT_STATE    6     /* the state file is unreadable or malformed */
+
+static const char usage[] =
+	"usage: nts-adjust [--config FILE] [--dry-run] [--step-threshold SECONDS]\n"
+	"                  [--panic-single S|inf] [--panic-startup-forward S|inf]\n"
+	"                  [--panic-startup-backward S|inf] [--panic-accumulated S|inf]\n"
+	"                  [--status FILE] [--state FILE] [--stream] [--explain]\n"
+	"Reads offset records (stdin), slews (below the step threshold, default\n"
+	"0.128 s) or steps the clock within the ntpd-rs style panic thresholds,\n"
+	"disciplines the frequency, writes one adjust record per decision.\n"
+	"  --dry-run             decide and report, never change the clock or files\n"
+	"  --state FILE          frequency, startup flag and accumulated steps (0600)\n"
+	"  --status FILE         status record for nts-serve (0644)\n"
+	"  --stream              apply every offset record as it comes (else the last)\n"
+	"  --explain             decisions, capabilities and clock calls on stderr\n"
+	"Exit: 0 ok, 3 refused by a panic threshold, 4 clock call failed,\n"
+	"5 no offset record, 6 bad state file, 64 usage, 65 malformed input,\n"
+	"74 I/O error, 78 bad config.\n";
+
+static int explain, dry_run;
+
+struct offrec {
+	double t, offset, error, root_delay, root_disp;
+	int leap, stratum;
+	char refid[64];
+};
+
+static int get_range(const struct nk_rec *rec, const char *key, double lo, double hi,
+	double *out, struct nk_err *e)
+{
+	if (nk_rec_get_double(rec, key, out, e) < 0)
+		return -1;
+	if (*out < lo || *out > hi) {
+		nk_rec_field_error(rec, key, e, "value out of range [%g, %g]", lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_offset(const struct nk_rec *rec, struct offrec *o, struct nk_err *e)
+{
+	uint64_t u;
+	const char *refid;
+
+	memset(o, 0, sizeof *o);
+	if (get_range(rec, "t", 0, 1e11, &o->t, e) < 0 ||
+			get_range(rec, "offset", -4e9, 4e9, &o->offset, e) < 0 ||
+			get_range(rec, "error", 0, 1e6, &o->error, e) < 0 ||
+			get_range(rec, "root-delay", 0, 1e6, &o->root_delay, e) < 0 ||
+			get_range(rec, "root-disp", 0, 1e6, &o->root_disp, e) < 0)
+		return -1;
+	if (nk_rec_get_u64(rec, "leap", 3, &u, e) < 0)
+		return -1;
+	o->leap = (int)u;
+	if (nk_rec_get_u64(rec, "stratum", 16, &u, e) < 0)
+		return -1;
+	o->stratum = (int)u;
+	refid = nk_rec_get(rec, "refid");
+	if (refid == NULL || strlen(refid) >= sizeof o->refid) {
+		nk_rec_field_error(rec, "refid", e, refid == NULL ? "missing in offset record" : "too long");
+		return -1;
+	}
+	strcpy(o->refid, refid);
+	return 0;
+}
+
+/* ---- state file: one record "adjust-state ..." ---- */
+
+static int state_load(const char *path, struct nk_adj_state *st, struct nk_err *e)
+{
+	static struct nk_rec_reader rd;
+	struct nk_rec rec;
+	FILE *f;
+	int rc;
+	uint64_t u;
+
+	nk_adj_state_init(st);
+	f = fopen(path, "r");
+	if (f == NULL) {
+		if (errno == ENOENT)
+			return 0;       /* a new state: startup */
+		nk_errf(e, "state file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	nk_rec_reader_init(&rd, f, path);
+	rc = nk_rec_read(&rd, &rec, e);
+	if (rc == 0) {
+		fclose(f);
+		return 0;
+	}
+	if (rc < 0)
+		goto bad;
+	if (strcmp(rec.type, "adjust-state") != 0) {
+		nk_errf(e, "state file %s: not an adjust-state record", path);
+		fclose(f);
+		return -1;
+	}
+	if (nk_rec_get_u64(&rec, "started", 1, &u, e) < 0)
+		goto bad;
+	st->started = (int)u;
+	if (get_range(&rec, "created", 0, 1e11, &st->created, e) < 0 ||
+			get_range(&rec, "accumulated", 0, 1e12, &st->accumulated, e) < 0 ||
+			get_range(&rec, "freq-ppm", -NK_ADJ_MAXFREQ, NK_ADJ_MAXFREQ, &st->freq_ppm, e) < 0 ||
+			get_range(&rec, "last-t", 0, 1e11, &st->last_t, e) < 0)
+		goto bad;
+	if (nk_rec_get_u64(&rec, "loop", 1000000, &u, e) < 0 ||
+			get_range(&rec, "loop-start", 0, 1e11, &st->loop_start, e) < 0)
+		goto bad;
+	st->loop = (unsigned)u;
+	if (nk_rec_get_u64(&rec, "updates", UINT32_MAX, &u, e) < 0)
+		goto bad;
+	st->updates = (unsigned long)u;
+	if (nk_rec_get_u64(&rec, "steps", UINT32_MAX, &u, e) < 0)
+		goto bad;
+	st->steps = (unsigned long)u;
+	fclose(f);
+	return 0;
+bad:
+	fclose(f);
+	return -1;
+}
+
+static int write_rec_file(const char *path, mode_t mode, struct nk_rec_writer *w, struct nk_err *e)
+{
+	struct nk_atomic a;
+
+	if (nk_atomic_open(&a, path, mode, e) < 0)
+		return -1;
+	if (nk_recw_end(w, a.f) < 0) {
+		nk_errf(e, "%s: write failed", path);
+		nk_atomic_abort(&a);
+		return -1;
+	}
+	return nk_atomic_commit(&a, e);
+}
+
+static int state_save(const char *path, const struct nk_adj_state *st, struct nk_err *e)
+{
+	static struct nk_rec_writer w;
+
+	nk_recw_begin(&w, "adjust-state");
+	nk_recw_u64(&w, "started", (uint64_t)st->started);
+	nk_recw_double(&w, "created", st->created, 6, 0);
+	nk_recw_double(&w, "accumulated", st->accumulated, 9, 0);
+	nk_recw_double(&w, "freq-ppm", st->freq_ppm, 6, 1);
+	nk_recw_double(&w, "last-t", st->last_t, 6, 0);
+	nk_recw_u64(&w, "loop", st->loop);
+	nk_recw_double(&w, "loop-start", st->loop_start, 6, 0);
+	nk_recw_u64(&w, "updates", st->updates);
+	nk_recw_u64(&w, "steps", st->steps);
+	return write_rec_file(path, 0600, &w, e);
+}
+
+/* status record for nts-serve: what an NTP server must advertise */
+static int status_save(const char *path, const struct offrec *o, const struct nk_adj_decision *d,
+	struct nk_err *e)
+{
+	static struct nk_rec_writer w;
+	double rd = o->root_disp;
+
+	/* a slew still has |phase| to go: count it as dispersion */
+	if (d->action == NK_ADJ_SLEW)
+		rd += d->phase < 0 ? -d->phase : d->phase;
+	nk_recw_begin(&w, "status");
+	nk_recw_double(&w, "t", o->t, 6, 0);
+	nk_recw_u64(&w, "stratum", (uint64_t)o->stratum);
+	nk_recw_str(&w, "refid", o->refid);
+	nk_recw_double(&w, "root-delay", o->root_delay, 9, 0);
+	nk_recw_double(&w, "root-disp", rd, 9, 0);
+	nk_recw_u64(&w, "leap", (uint64_t)o->leap);
+	nk_recw_double(&w, "error", o->error, 9, 0);
+	nk_recw_double(&w, "offset", o->offset, 9, 1);
+	nk_recw_double(&w, "freq-ppm", d->freq_ppm, 6, 1);
+	nk_recw_str(&w, "action", nk_adj_action_word(d->action));
+	return write_rec_file(path, 0644, &w, e);
+}
+
+static int write_adjust(const struct offrec *o, const struct nk_adj_decision *d)
+{
+	static struct nk_rec_writer w;
+	char reason[120];
+
+	snprintf(reason, sizeof reason, "%s%s", dry_run ? "dry-run," : "", d->reason);
+	nk_recw_begin(&w, "adjust");
+	nk_recw_double(&w, "t", o->t, 6, 0);
+	nk_recw_str(&w, "action", nk_adj_action_word(d->action));
+	nk_recw_double(&w, "offset", d->offset, 9, 1);
+	nk_recw_double(&w, "freq-ppm", d->freq_ppm, 6, 1);
+	nk_recw_str(&w, "reason", reason);
+	return nk_recw_end(&w, stdout);
+}
+
+static int parse_dur(const char *flag, const char *v, int allow_inf, double *out)
+{
+	struct nk_err e;
+
+	if (nk_cfg_parse_duration(v, allow_inf, out, &e) < 0 || !(*out >= 0)) {
+		fprintf(stderr, "nts-adjust: %s: %s\n", flag, *out >= 0 ? e.msg : "must not be negative");
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct nk_config cfg;
+	static struct nk_rec_reader rd;
+	struct nk_rec rec;
+	struct nk_adj_params p;
+	struct nk_adj_state st;
+	struct nk_adj_decision d;
+	struct offrec o, last;
+	struct nk_err e;
+	const char *cfgpath = NULL, *state = NULL, *status = NULL;
+	const char *o_step = NULL, *o_ps = NULL, *o_pf = NULL, *o_pb = NULL, *o_pa = NULL;
+	char capdesc[200];
+	double kfreq = 0, pending = 0;
+	int stream = 0, i, rc, held = 0, kstatus = 0, have_last = 0, first = 1, any = 0, kread = 0;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char **slot = NULL;
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (strcmp(a, "--stream") == 0) { stream = 1; continue; }
+		if (strcmp(a, "--explain") == 0) { explain = 1; continue; }
+		if (strcmp(a, "--dry-run") == 0) { dry_run = 1; continue; }
+		if (strcmp(a, "--config") == 0) slot = &cfgpath;
+		else if (strcmp(a, "--state") == 0) slot = &state;
+		else if (strcmp(a, "--status") == 0) slot = &status;
+		else if (strcmp(a, "--step-threshold") == 0) slot = &o_step;
+		else if (strcmp(a, "--panic-single") == 0) slot = &o_ps;
+		else if (strcmp(a, "--panic-startup-forward") == 0) slot = &o_pf;
+		else if (strcmp(a, "--panic-startup-backward") == 0) slot = &o_pb;
+		else if (strcmp(a, "--panic-accumulated") == 0) slot = &o_pa;
+		if (slot == NULL) {
+			fprintf(stderr, "nts-adjust: unknown argument '%s' (see --help)\n", a);
+			return NK_EXIT_USAGE;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "nts-adjust: %s needs a value (see --help)\n", a);
+			return NK_EXIT_USAGE;
+		}
+		*slot = argv[++i];
+	}
+
+	/* privileges first: keep CAP_SYS_TIME, nothing else */
+	if (nk_clock_drop_caps(&held, capdesc, sizeof capdesc, &e) < 0) {
+		fprintf(stderr, "nts-adjust: %s\n", e.msg);
+		return NK_EXIT_SOFTWARE;
+	}
+	if (explain)
+		fprintf(stderr, "nts-adjust: %s\n", capdesc);
+
+	if (cfgpath != NULL) {
+		if (nk_cfg_load(&cfg, cfgpath, &e) < 0) {
+			fprintf(stderr, "nts-adjust: %s\n", e.msg);
+			return NK_EXIT_CONFIG;
+		}
+	} else {
+		nk_cfg_defaults(&cfg);
+	}
+	p.step_threshold = cfg.adjust.step_threshold;
+	p.panic_single = cfg.adjust.panic_single;
+	p.panic_startup_forward = cfg.adjust.panic_startup_forward;
+	p.panic_startup_backward = cfg.adjust.panic_startup_backward;
+	p.panic_accumulated = cfg.adjust.panic_accumulated;
+	if (state == NULL && cfg.adjust.state_file[0] != 0)
+		state = cfg.adjust.state_file;
+	if (status == NULL && cfg.adjust.status_file[0] != 0)
+		status = cfg.adjust.status_file;
+	if ((o_step != NULL && parse_dur("--step-threshold", o_step, 0, &p.step_threshold) < 0) ||
+			(o_ps != NULL && parse_dur("--panic-single", o_ps, 1, &p.panic_single) < 0) ||
+			(o_pf != NULL && parse_dur("--panic-startup-forward", o_pf, 1, &p.panic_startup_forward) < 0) ||
+			(o_pb != NULL && parse_dur("--panic-startup-backward", o_pb, 1, &p.panic_startup_backward) < 0) ||
+			(o_pa != NULL && parse_dur("--panic-accumulated", o_pa, 1, &p.panic_accumulated) < 0))
+		return NK_EXIT_USAGE;
+
+	if (state != NULL && state_load(state, &st, &e) < 0) {
+		fprintf(stderr, "nts-adjust: %s\n", e.msg);
+		return ADJ_EXIT_STATE;
+	}
+	if (state == NULL)
+		nk_adj_state_init(&st);
+	if (explain)
+		fprintf(stderr, "nts-adjust: state: %s, %s, accumulated steps %.6f s, freq %+.3f ppm, "
+			"%lu update(s)\n", state != NULL ? state : "none (every run is a startup)",
+			st.started ? "past startup" : "startup", st.accumulated, st.freq_ppm, st.updates);
+
+	nk_rec_reader_init(&rd, stdin, "stdin");
+	if (stream)
+		setvbuf(stdout, NULL, _IOLBF, 0);
+	for (;;) {
+		rc = nk_rec_read(&rd, &rec, &e);
+		if (rc < 0) {
+			fprintf(stderr, "nts-adjust: %s\n", e.msg);
+			return NK_EXIT_DATA;
+		}
+		if (rc == 0) {
+			if (stream || !have_last)
+				break;
+			o = last;
+			have_last = 0;
+		} else if (strcmp(rec.type, "offset") != 0) {
+			if (nk_rec_write_raw(stdout, &rec) < 0 || fflush(stdout) != 0) {
+				fprintf(stderr, "nts-adjust: write error: %s\n", strerror(errno));
+				return NK_EXIT_IO;
+			}
+			continue;
+		} else {
+			if (parse_offset(&rec, &o, &e) < 0) {
+				fprintf(stderr, "nts-adjust: %s\n", e.msg);
+				return NK_EXIT_DATA;
+			}
+			if (!stream) {
+				/* one-shot: the last offset record counts */
+				last = o;
+				have_last = 1;
+				continue;
+			}
+		}
+		any = 1;
+		/* the kernel is first touched (read) once a valid offset is in hand:
+		 * bad input never reaches a clock call. Read before every
+		 * decision: the slew still pending changes as the kernel works. */
+		if (!dry_run) {
+			if (nk_clock_read(&kfreq, &pending, &kstatus, &e) < 0) {
+				fprintf(stderr, "nts-adjust: %s\n", e.msg);
+				return ADJ_EXIT_CLOCK;
+			}
+			if (!kread && st.updates == 0)
+				st.freq_ppm = kfreq;    /* nothing learnt yet: keep the kernel's */
+			if (explain && !kread)
+				fprintf(stderr, "nts-adjust: kernel: freq %+.3f ppm, slew pending %+.6f s, "
+					"status 0x%x%s\n", kfreq, pending, (unsigned)kstatus,
+					(kstatus & 0x40) ? " (STA_UNSYNC)" : "");
+			kread = 1;
+		}
+		if (o.leap == 3) {
+			memset(&d, 0, sizeof d);
+			d.action = NK_ADJ_NONE;
+			d.offset = o.offset;
+			d.freq_ppm = st.freq_ppm;
+			snprintf(d.reason, sizeof d.reason, "unsynchronised");
+		} else {
+			nk_adj_decide(&p, &st, o.t, o.offset, pending, &d);
+		}
+		if (explain)
+			fprintf(stderr, "nts-adjust: t=%.6f offset %+.9f (pending slew %+.6f): %s, %s; "
+				"phase %+.9f s, freq %+.6f ppm\n", o.t, o.offset, pending,
+				nk_adj_action_word(d.action), d.reason, d.phase, d.freq_ppm);
+		if (!dry_run && (d.action == NK_ADJ_STEP || d.action == NK_ADJ_SLEW)) {
+			int err = d.action == NK_ADJ_STEP ? nk_clock_step(d.phase, &e) :
+				nk_clock_slew(d.phase, &e);
+			if (err == 0)
+				err = nk_clock_discipline(d.freq_ppm, d.set_freq || first, o.leap,
+					o.error + (d.phase < 0 ? -d.phase : d.phase),
+					o.offset < 0 ? -o.offset : o.offset, &e);
+			if (err < 0) {
+				fprintf(stderr, "nts-adjust: %s\n", e.msg);
+				return ADJ_EXIT_CLOCK;
+			}
+			first = 0;
+		}
+		nk_adj_commit(&st, &d, o.t);
+		if (write_adjust(&o, &d) < 0) {
+			fprintf(stderr, "nts-adjust: writing the adjust record failed\n");
+			return NK_EXIT_IO;
+		}
+		if (d.action == NK_ADJ_REFUSED) {
+			fprintf(stderr, "nts-adjust: refused to step %+.6f s: %s (nothing changed)\n",
+				o.offset, d.reason);
+			return ADJ_EXIT_REFUSED;
+		}
+		if (!dry_run && (d.action == NK_ADJ_STEP || d.action == NK_ADJ_SLEW)) {
+			if (state != NULL && state_save(state, &st, &e) < 0) {
+				fprintf(stderr, "nts-adjust: %s\n", e.msg);
+				return NK_EXIT_IO;
+			}
+			if (status != NULL && status_save(status, &o, &d, &e) < 0) {
+				fprintf(stderr, "nts-adjust: %s\n", e.msg);
+				return NK_EXIT_IO;
+			}
+		}
+		if (rc == 0)
+			break;
+	}
+	if (!any) {
+		fprintf(stderr, "nts-adjust: no offset record in the input (nothing changed)\n");
+		return ADJ_EXIT_NOOFFSET;
+	}
+	return 0;
+}

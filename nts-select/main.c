@@ -1,0 +1,462 @@
+/*
+ * nts-select: read sample records, pick the true time (RFC 5905 clock
+ * filter, intersection, cluster, combine: select.c), write offset records.
+ * See nts-select(1).
+ */
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "exitcode.h"
+#include "record.h"
+#include "select.h"
+#include "util.h"
+
+/* tool-specific exit codes (nts-select(1), EXIT STATUS) */
+#define SEL_EXIT_NOAGREE  3     /* too few agreeing sources / no majority */
+#define SEL_EXIT_NOSAMPLE 4     /* no sample record in the input */
+
+static const char usage[] =
+	"usage: nts-select [--config FILE] [--min-agree N] [--max-distance SECONDS]\n"
+	"                  [--stream] [--round-gap SECONDS] [--explain]\n"
+	"Reads sample records (stdin), writes one offset record (stdout):\n"
+	"RFC 5905 clock filter per source, intersection, cluster and combine.\n"
+	"  --config FILE         ntskit.conf ([select] min-agree, max-distance)\n"
+	"  --min-agree N         fewer agreeing sources: no offset, exit 3 (default 1)\n"
+	"  --max-distance S      sources with a larger root distance are unfit (1.5)\n"
+	"  --stream              one offset record after each round, until end of input\n"
+	"  --round-gap S         stream: a round ends after S s without a sample or when\n"
+	"                        a sample is S s newer than the round's first (default 10)\n"
+	"  --explain             say on stderr what each step found\n"
+	"Exit: 0 offset written, 3 too few agree, 4 no samples, 64 usage,\n"
+	"65 malformed input, 74 output error, 78 bad config.\n";
+
+/* per-source window data kept beside the algorithm's set */
+struct srcinfo {
+	int has_window;
+	double not_before, not_after;
+};
+
+static struct nk_sel_set set;
+static struct srcinfo info[NK_SEL_MAX_SOURCES];
+static int explain;
+
+/* NTP refid of the system peer as nts-serve advertises it: the IPv4
+ * address when ntp= is an IPv4 literal, else 8 hex digits of a 32-bit
+ * FNV-1a hash of the source name (RFC 5905 hashes IPv6 addresses the same
+ * way, with MD5), so the upstream's name is not given away. */
+static void refid_of(const struct nk_sel_source *s, char *out, size_t cap)
+{
+	char host[256];
+	unsigned a, b, c, d;
+	char tail;
+	uint32_t h = 2166136261u;
+	const char *p;
+
+	if (s->ntp[0] != 0) {
+		const char *colon = strrchr(s->ntp, ':');
+		size_t n = colon != NULL ? (size_t)(colon - s->ntp) : strlen(s->ntp);
+		if (n < sizeof host) {
+			memcpy(host, s->ntp, n);
+			host[n] = 0;
+			if (sscanf(host, "%3u.%3u.%3u.%3u%c", &a, &b, &c, &d, &tail) == 4 &&
+					a < 256 && b < 256 && c < 256 && d < 256) {
+				snprintf(out, cap, "%u.%u.%u.%u", a, b, c, d);
+				return;
+			}
+		}
+	}
+	for (p = s->name; *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= 16777619u;
+	}
+	snprintf(out, cap, "%08x", (unsigned)h);
+}
+
+static int get_range(const struct nk_rec *rec, const char *key, double lo, double hi,
+	double *out, struct nk_err *e)
+{
+	if (nk_rec_get_double(rec, key, out, e) < 0)
+		return -1;
+	if (*out < lo || *out > hi) {
+		nk_rec_field_error(rec, key, e, "value out of range [%g, %g]", lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
+static int name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= NK_SEL_NAME)
+		return 0;
+	/* names go into used= and rejected= lists: no separators */
+	return strpbrk(s, ",:") == NULL;
+}
+
+/* session record: only the certificate validity window is used (its
+ * secrets are neither kept nor passed on). */
+static int take_session(const struct nk_rec *rec, struct nk_err *e)
+{
+	const char *name = nk_rec_get(rec, "source");
+	int64_t nb, na;
+	int i;
+
+	if (name == NULL || !name_ok(name)) {
+		nk_rec_field_error(rec, "source", e, name == NULL ? "missing in session record" :
+			"must be 1..63 bytes without ',' or ':'");
+		return -1;
+	}
+	if (nk_rec_get(rec, "not-before") == NULL || nk_rec_get(rec, "not-after") == NULL)
+		return 0;
+	if (nk_rec_get_i64(rec, "not-before", &nb, e) < 0 || nk_rec_get_i64(rec, "not-after", &na, e) < 0)
+		return -1;
+	i = nk_sel_source_get(&set, name);
+	if (i < 0) {
+		nk_rec_field_error(rec, "source", e, "more than %d sources", NK_SEL_MAX_SOURCES);
+		return -1;
+	}
+	info[i].has_window = 1;
+	info[i].not_before = (double)nb;
+	info[i].not_after = (double)na;
+	return 0;
+}
+
+/* sample record -> the algorithm. Every field named in nts-select(1) is
+ * checked; a bad one is an error naming line and field. */
+static int take_sample(const struct nk_rec *rec, double *tout, struct nk_err *e)
+{
+	struct nk_sel_sample s;
+	const char *name = nk_rec_get(rec, "source"), *auth, *ntp;
+	uint64_t u;
+	int i;
+	enum nk_sel_reason r;
+
+	memset(&s, 0, sizeof s);
+	if (name == NULL) {
+		nk_rec_field_error(rec, "source", e, "missing in sample record");
+		return -1;
+	}
+	if (!name_ok(name)) {
+		nk_rec_field_error(rec, "source", e, "must be 1..63 bytes without ',' or ':'");
+		return -1;
+	}
+	if (get_range(rec, "t", 0, 1e11, &s.t, e) < 0 ||
+			get_range(rec, "offset", -4e9, 4e9, &s.offset, e) < 0 ||
+			get_range(rec, "delay", -4e9, 4e9, &s.delay, e) < 0 ||
+			get_range(rec, "disp", 0, 1e6, &s.disp, e) < 0 ||
+			get_range(rec, "root-delay", 0, 1e6, &s.root_delay, e) < 0 ||
+			get_range(rec, "root-disp", 0, 1e6, &s.root_disp, e) < 0)
+		return -1;
+	if (nk_rec_get_u64(rec, "stratum", 255, &u, e) < 0)
+		return -1;
+	s.stratum = (int)u;
+	if (nk_rec_get_u64(rec, "leap", 3, &u, e) < 0)
+		return -1;
+	s.leap = (int)u;
+	auth = nk_rec_get(rec, "auth");
+	if (auth == NULL) {
+		nk_rec_field_error(rec, "auth", e, "missing in sample record");
+		return -1;
+	}
+	s.authenticated = strcmp(auth, "nts") == 0;
+	if (nk_rec_get(rec, "not-before") != NULL || nk_rec_get(rec, "not-after") != NULL) {
+		int64_t nb, na;
+		if (nk_rec_get_i64(rec, "not-before", &nb, e) < 0 ||
+				nk_rec_get_i64(rec, "not-after", &na, e) < 0)
+			return -1;
+		s.has_window = 1;
+		s.not_before = (double)nb;
+		s.not_after = (double)na;
+	}
+	i = nk_sel_source_get(&set, name);
+	if (i < 0) {
+		nk_rec_field_error(rec, "source", e, "more than %d sources", NK_SEL_MAX_SOURCES);
+		return -1;
+	}
+	if (!s.has_window && info[i].has_window) {
+		s.has_window = 1;
+		s.not_before = info[i].not_before;
+		s.not_after = info[i].not_after;
+	}
+	ntp = nk_rec_get(rec, "ntp");
+	if (ntp != NULL && strlen(ntp) < sizeof set.src[i].ntp)
+		strcpy(set.src[i].ntp, ntp);
+	r = nk_sel_add_sample(&set, i, &s);
+	if (r != NK_SEL_OK)
+		fprintf(stderr, "nts-select: %s:%lu: sample of %s not used: %s\n",
+			rec->src != NULL ? rec->src : "stdin", rec->line, name, nk_sel_reason_word(r));
+	*tout = s.t;
+	return 0;
+}
+
+/* "a,b,c" or "-" when empty */
+static void list_used(char *out, size_t cap, int want_used)
+{
+	size_t i, len = 0;
+
+	out[0] = 0;
+	for (i = 0; i < set.n; i++) {
+		const struct nk_sel_source *x = &set.src[i];
+		int n;
+		if (x->seen == 0)
+			continue;
+		if (want_used ? !x->used : (x->used || x->reason == NK_SEL_OK))
+			continue;
+		if (want_used)
+			n = snprintf(out + len, cap - len, "%s%s", len ? "," : "", x->name);
+		else
+			n = snprintf(out + len, cap - len, "%s%s:%s", len ? "," : "", x->name,
+				nk_sel_reason_word(x->reason));
+		if (n < 0 || (size_t)n >= cap - len)
+			break;
+		len += (size_t)n;
+	}
+	if (len == 0)
+		snprintf(out, cap, "-");
+}
+
+static void explain_result(const struct nk_sel_params *p, const struct nk_sel_result *r)
+{
+	size_t i;
+
+	fprintf(stderr, "nts-select: now t=%.6f, %zu source(s) seen\n", r->t, r->sources);
+	for (i = 0; i < set.n; i++) {
+		const struct nk_sel_source *x = &set.src[i];
+		if (x->seen == 0)
+			continue;
+		if (x->nstage == 0) {
+			fprintf(stderr, "  %s: no usable sample (%s)\n", x->name, nk_sel_reason_word(x->reason));
+			continue;
+		}
+		fprintf(stderr, "  %s: clock filter over %zu sample(s): offset %+.6f delay %.6f "
+			"disp %.6f jitter %.6f stratum %d -> root distance %.6f (max %.3f): %s\n",
+			x->name, x->nstage, x->best.offset, x->best.delay, x->disp, x->jitter,
+			x->best.stratum, x->rootdist, p->max_distance,
+			x->used ? "used" : x->truechimer && x->reason == NK_SEL_OK ? "truechimer" :
+			nk_sel_reason_word(x->reason));
+	}
+	if (r->candidates > 0 && r->why != NK_SEL_R_NOMAJORITY)
+		fprintf(stderr, "  intersection (RFC 5905 11.2.1): [%+.6f, %+.6f], %zu of %zu agree\n",
+			r->low, r->high, r->agree, r->candidates);
+	if (r->ok)
+		fprintf(stderr, "  cluster/combine (11.2.2-3): %zu used, offset %+.6f, jitter %.6f, "
+			"error %.6f, system peer %s\n", r->used, r->offset, r->jitter, r->error,
+			set.src[r->sys].name);
+}
+
+/* Run the algorithm and write the offset record. 0 written; else exit code. */
+static int emit(const struct nk_sel_params *p, struct nk_err *e)
+{
+	static struct nk_rec_writer w;
+	static char used[NK_SEL_MAX_SOURCES * (NK_SEL_NAME + 1) + 2];
+	static char rej[NK_SEL_MAX_SOURCES * (NK_SEL_NAME + 20) + 2];
+	struct nk_sel_result r;
+	char refid[16];
+
+	nk_sel_run(&set, p, &r);
+	if (explain)
+		explain_result(p, &r);
+	if (r.sources == 0) {
+		fprintf(stderr, "nts-select: no sample records in the input\n");
+		return SEL_EXIT_NOSAMPLE;
+	}
+	if (!r.ok) {
+		list_used(rej, sizeof rej, 0);
+		if (r.why == NK_SEL_R_NOMAJORITY)
+			fprintf(stderr, "nts-select: no majority of the %zu candidate sources agree "
+				"(RFC 5905 11.2.1); not used: %s\n", r.candidates, rej);
+		else
+			fprintf(stderr, "nts-select: only %zu source(s) agree, --min-agree is %u; "
+				"not used: %s\n", r.agree, p->min_agree, rej);
+		return SEL_EXIT_NOAGREE;
+	}
+	list_used(used, sizeof used, 1);
+	list_used(rej, sizeof rej, 0);
+	refid_of(&set.src[r.sys], refid, sizeof refid);
+	nk_recw_begin(&w, "offset");
+	nk_recw_double(&w, "t", r.t, 6, 0);
+	nk_recw_double(&w, "offset", r.offset, 9, 1);
+	nk_recw_double(&w, "error", r.error, 9, 0);
+	nk_recw_u64(&w, "sources", r.sources);
+	nk_recw_u64(&w, "agree", r.agree);
+	nk_recw_str(&w, "used", used);
+	nk_recw_str(&w, "rejected", rej);
+	nk_recw_u64(&w, "leap", (uint64_t)r.leap);
+	nk_recw_u64(&w, "stratum", (uint64_t)r.stratum);
+	nk_recw_double(&w, "root-delay", r.root_delay, 9, 0);
+	nk_recw_double(&w, "root-disp", r.root_disp, 9, 0);
+	nk_recw_str(&w, "refid", refid);
+	if (nk_recw_end(&w, stdout) < 0) {
+		nk_errf(e, "nts-select: writing the offset record failed: %s", strerror(errno));
+		return NK_EXIT_IO;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct nk_config cfg;
+	static struct nk_rec_reader rd;
+	struct nk_rec rec;
+	struct nk_sel_params p;
+	struct nk_err e;
+	const char *cfgpath = NULL, *o_min = NULL, *o_dist = NULL, *o_gap = NULL;
+	double round_gap = 10, round_first = 0;
+	int stream = 0, i, rc, status = -1, in_round = 0;
+	uint64_t u;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (strcmp(a, "--stream") == 0) {
+			stream = 1;
+		} else if (strcmp(a, "--explain") == 0) {
+			explain = 1;
+		} else if (strcmp(a, "--config") == 0 || strcmp(a, "--min-agree") == 0 ||
+				strcmp(a, "--max-distance") == 0 || strcmp(a, "--round-gap") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "nts-select: %s needs a value (see --help)\n", a);
+				return NK_EXIT_USAGE;
+			}
+			if (strcmp(a, "--config") == 0)
+				cfgpath = argv[++i];
+			else if (strcmp(a, "--min-agree") == 0)
+				o_min = argv[++i];
+			else if (strcmp(a, "--max-distance") == 0)
+				o_dist = argv[++i];
+			else
+				o_gap = argv[++i];
+		} else {
+			fprintf(stderr, "nts-select: unknown argument '%s' (see --help)\n", a);
+			return NK_EXIT_USAGE;
+		}
+	}
+
+	if (cfgpath != NULL) {
+		if (nk_cfg_load(&cfg, cfgpath, &e) < 0) {
+			fprintf(stderr, "nts-select: %s\n", e.msg);
+			return NK_EXIT_CONFIG;
+		}
+	} else {
+		nk_cfg_defaults(&cfg);
+	}
+	p.min_agree = cfg.select.min_agree;
+	p.max_distance = cfg.select.max_distance;
+	if (o_min != NULL) {
+		if (nk_parse_u64(o_min, NK_SEL_MAX_SOURCES, &u) < 0 || u == 0) {
+			fprintf(stderr, "nts-select: --min-agree: '%s' is not a number from 1 to %d\n",
+				o_min, NK_SEL_MAX_SOURCES);
+			return NK_EXIT_USAGE;
+		}
+		p.min_agree = (unsigned)u;
+	}
+	if (o_dist != NULL && (nk_cfg_parse_duration(o_dist, 0, &p.max_distance, &e) < 0 ||
+			!(p.max_distance > 0))) {
+		fprintf(stderr, "nts-select: --max-distance: %s\n",
+			p.max_distance > 0 ? e.msg : "must be more than 0");
+		return NK_EXIT_USAGE;
+	}
+	if (o_gap != NULL && (nk_cfg_parse_duration(o_gap, 0, &round_gap, &e) < 0 ||
+			!(round_gap > 0) || round_gap > 86400)) {
+		fprintf(stderr, "nts-select: --round-gap: %s\n", round_gap > 0 && round_gap <= 86400 ?
+			e.msg : "must be more than 0 and at most 1 day");
+		return NK_EXIT_USAGE;
+	}
+	if (p.min_agree == 0)
+		p.min_agree = 1;
+
+	nk_sel_init(&set);
+	nk_rec_reader_init(&rd, stdin, "stdin");
+	if (stream)
+		setvbuf(stdout, NULL, _IOLBF, 0);
+	for (;;) {
+		double t = 0;
+
+		if (stream && in_round) {
+			/* a round also ends after round_gap seconds without input */
+			struct pollfd pfd = { .fd = fileno(stdin), .events = POLLIN };
+			int pr;
+			/* glibc: input already buffered needs no wait */
+			if (stdin->_IO_read_ptr < stdin->_IO_read_end)
+				pr = 1;
+			else
+				pr = poll(&pfd, 1, (int)(round_gap * 1000));
+			if (pr == 0) {
+				rc = emit(&p, &e);
+				if (rc == NK_EXIT_IO) {
+					fprintf(stderr, "%s\n", e.msg);
+					return rc;
+				}
+				status = status == 0 ? 0 : rc;
+				nk_sel_new_round(&set);
+				in_round = 0;
+				continue;
+			}
+		}
+		rc = nk_rec_read(&rd, &rec, &e);
+		if (rc < 0) {
+			fprintf(stderr, "nts-select: %s\n", e.msg);
+			return NK_EXIT_DATA;
+		}
+		if (rc == 0)
+			break;
+		if (strcmp(rec.type, "session") == 0) {
+			if (take_session(&rec, &e) < 0) {
+				fprintf(stderr, "nts-select: %s\n", e.msg);
+				return NK_EXIT_DATA;
+			}
+			continue;
+		}
+		if (strcmp(rec.type, "sample") != 0) {
+			/* pass through what we do not consume */
+			if (nk_rec_write_raw(stdout, &rec) < 0 || fflush(stdout) != 0) {
+				fprintf(stderr, "nts-select: write error: %s\n", strerror(errno));
+				return NK_EXIT_IO;
+			}
+			continue;
+		}
+		/* a sample far newer than the round's first closes the round */
+		{
+			double tt;
+			const char *tv = nk_rec_get(&rec, "t");
+			if (stream && in_round && tv != NULL && (tt = strtod(tv, NULL), isfinite(tt)) &&
+					tt - round_first > round_gap) {
+				rc = emit(&p, &e);
+				if (rc == NK_EXIT_IO) {
+					fprintf(stderr, "%s\n", e.msg);
+					return rc;
+				}
+				status = status == 0 ? 0 : rc;
+				nk_sel_new_round(&set);
+				in_round = 0;
+			}
+		}
+		if (take_sample(&rec, &t, &e) < 0) {
+			fprintf(stderr, "nts-select: %s\n", e.msg);
+			return NK_EXIT_DATA;
+		}
+		if (!in_round) {
+			in_round = 1;
+			round_first = t;
+		}
+	}
+	if (!stream || in_round) {
+		rc = emit(&p, &e);
+		if (rc == NK_EXIT_IO) {
+			fprintf(stderr, "%s\n", e.msg);
+			return rc;
+		}
+		status = status == 0 ? 0 : rc;
+	}
+	/* stream: 0 when any round gave an offset */
+	return status < 0 ? SEL_EXIT_NOSAMPLE : status;
+}
