@@ -1,0 +1,778 @@
+/*
+ * nts-poll: NTS-protected NTP (RFC 8915 §5) for the sessions nts-ke made:
+ * one `sample` record per authenticated answer (ntskit-records(5)), over
+ * UDP, SOCKS5 UDP ASSOCIATE or a TCP relay. See nts-poll(1).
+ *
+ * Every source is polled in its own child process, all at once; a child
+ * sends its sample records, then its updated session (cookies left plus
+ * the new ones) and an "end" line, up a pipe. The parent writes samples as
+ * they come (flushed per line), keeps the sessions, rewrites the state
+ * file, and decides the exit status.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomicfile.h"
+#include "config.h"
+#include "exitcode.h"
+#include "exchange.h"
+#include "record.h"
+#include "session.h"
+#include "transport.h"
+
+/* nts-poll's own exit status (nts-poll(1)) */
+#define EXIT_NEED_KE 3   /* some source needs a new NTS-KE (no cookies, or NTS NAK) */
+
+#define MAX_SOURCES NK_CFG_MAX_SOURCES
+
+static const char usage[] =
+"usage: nts-poll [--config FILE] [--state FILE] [--socks5 HOST:PORT]\n"
+"                [--socks5-user U --socks5-pass P] [--relay HOST:PORT] [--direct]\n"
+"                [--count N] [--spacing SECONDS] [--interval SECONDS]\n"
+"                [--timeout SECONDS] [--explain]\n"
+"NTS-protected NTP (RFC 8915) for the `session` records of nts-ke: reads them on\n"
+"stdin (other record types are passed through) or from --state FILE, writes one\n"
+"`sample` record per authenticated answer on stdout.\n"
+"  --config FILE        configuration (default /etc/ntskit.conf if it exists)\n"
+"  --state FILE         read the sessions from FILE and rewrite it (0600, by rename)\n"
+"                       with the cookies left plus the new ones; stdin is not read\n"
+"  --socks5 HOST:PORT   NTP through this SOCKS5 proxy (UDP ASSOCIATE)\n"
+"  --socks5-user U, --socks5-pass P   SOCKS5 username/password (RFC 1929)\n"
+"  --relay HOST:PORT    NTP framed over TCP to this relay (nts-serve), through the\n"
+"                       proxy when one is set: the way through Tor\n"
+"  --direct             with a proxy that refuses UDP, send NTP directly (NOT anonymous)\n"
+"  --count N            samples per source (default 4)\n"
+"  --spacing SECONDS    between two samples of a source (default 2)\n"
+"  --interval SECONDS   poll again every SECONDS, forever (default: one round)\n"
+"  --timeout SECONDS    for one exchange (default 5)\n"
+"  --explain            decode every packet and check in words on stderr\n"
+"Exit: 0 samples from every source, 1 some sources failed, 2 none answered,\n"
+"      3 some source needs a new nts-ke, 64 usage, 65 malformed input record,\n"
+"      74 state file I/O, 78 configuration error.\n";
+
+enum { O_CONFIG = 256, O_STATE, O_SOCKS5, O_USER, O_PASS, O_RELAY, O_DIRECT, O_COUNT,
+	O_SPACING, O_INTERVAL, O_TIMEOUT, O_EXPLAIN, O_HELP };
+
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, O_CONFIG },
+	{ "state", required_argument, NULL, O_STATE },
+	{ "socks5", required_argument, NULL, O_SOCKS5 },
+	{ "socks5-user", required_argument, NULL, O_USER },
+	{ "socks5-pass", required_argument, NULL, O_PASS },
+	{ "relay", required_argument, NULL, O_RELAY },
+	{ "direct", no_argument, NULL, O_DIRECT },
+	{ "count", required_argument, NULL, O_COUNT },
+	{ "spacing", required_argument, NULL, O_SPACING },
+	{ "interval", required_argument, NULL, O_INTERVAL },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "explain", no_argument, NULL, O_EXPLAIN },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct source {
+	struct nk_session s;
+	int denied;          /* authenticated DENY/RSTR: never polled again */
+	int needke;          /* NTS NAK or no cookies: run nts-ke */
+	int rate;            /* RATE: skip the next round */
+	unsigned samples;    /* this round */
+	int polled;          /* this round */
+	/* the child of this round */
+	pid_t pid;
+	int fd;
+	char buf[32768];
+	size_t len;
+	int ended;
+	int got_session;     /* the child sent back its session */
+};
+
+static struct nk_config cfg;
+static struct source src[MAX_SOURCES];
+static size_t nsrc;
+static struct nk_rec_reader reader;
+/* SIGTERM/SIGINT: finish the round, write the state file, exit */
+static volatile sig_atomic_t stop_sig;
+
+static void on_stop(int sig)
+{
+	stop_sig = sig;
+}
+
+struct run_opts {
+	unsigned count;
+	double spacing, timeout;
+	int explain;
+	struct tp_conf tc;
+	const struct nk_socks5_proxy *proxy;
+	int isolate;
+};
+
+static void die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "nts-poll: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(see nts-poll --help)\n");
+	exit(NK_EXIT_USAGE);
+}
+
+static double parse_seconds(const char *s, const char *what, int zero_ok)
+{
+	struct nk_err e;
+	double v;
+	if (nk_cfg_parse_duration(s, 0, &v, &e) < 0 || (!zero_ok && v <= 0))
+		die_usage(zero_ok ? "%s: expected a number of seconds >= 0" :
+			"%s: expected a positive number of seconds", what);
+	return v;
+}
+
+static struct source *find_source(const char *name)
+{
+	for (size_t i = 0; i < nsrc; i++)
+		if (strcmp(src[i].s.source, name) == 0)
+			return &src[i];
+	return NULL;
+}
+
+/* Read session records; others go to stdout when passthrough. Exits on a
+ * malformed record (65). */
+static void read_sessions(FILE *in, const char *name, int passthrough)
+{
+	struct nk_rec rec;
+	struct nk_err e;
+	int rc;
+
+	nk_rec_reader_init(&reader, in, name);
+	while ((rc = nk_rec_read(&reader, &rec, &e)) == 1) {
+		struct source *s;
+		if (strcmp(rec.type, "session") != 0) {
+			if (passthrough && nk_rec_write_raw(stdout, &rec) < 0) {
+				fprintf(stderr, "nts-poll: writing records: %s\n", strerror(errno));
+				exit(NK_EXIT_IO);
+			}
+			continue;
+		}
+		{
+			static struct nk_session tmp;
+			if (nk_session_from_rec(&tmp, &rec, &e) < 0) {
+				fprintf(stderr, "nts-poll: %s\n", e.msg);
+				exit(NK_EXIT_DATA);
+			}
+			s = find_source(tmp.source);
+			if (s != NULL) {
+				fprintf(stderr, "nts-poll: %s:%lu: a second session for source %s: "
+					"the later one is used\n", name, rec.line, tmp.source);
+			} else {
+				if (nsrc == MAX_SOURCES) {
+					fprintf(stderr, "nts-poll: %s:%lu: more than %d sessions\n", name,
+						rec.line, MAX_SOURCES);
+					exit(NK_EXIT_DATA);
+				}
+				s = &src[nsrc++];
+			}
+			nk_session_wipe(&s->s);
+			s->s = tmp;
+			nk_session_wipe(&tmp);
+		}
+	}
+	if (rc < 0) {
+		fprintf(stderr, "nts-poll: %s\n", e.msg);
+		exit(ferror(in) ? NK_EXIT_IO : NK_EXIT_DATA);
+	}
+	/* the reader's buffers held keys and cookies */
+	nk_wipe(reader.raw, sizeof reader.raw);
+	nk_wipe(reader.buf, sizeof reader.buf);
+	if (passthrough)
+		fflush(stdout);
+}
+
+/* Rewrite the state file: every line kept, the session of each source we
+ * polled replaced in place by its new state, new sources appended. */
+static int write_state(const char *path, struct nk_err *e)
+{
+	struct nk_atomic a;
+	struct nk_rec rec;
+	FILE *old;
+	int rc, written[MAX_SOURCES] = { 0 };
+
+	if (nk_atomic_open(&a, path, 0600, e) < 0)
+		return -1;
+	old = fopen(path, "r");
+	if (old != NULL) {
+		nk_rec_reader_init(&reader, old, path);
+		while ((rc = nk_rec_read(&reader, &rec, e)) == 1) {
+			const char *n = nk_rec_get(&rec, "source");
+			struct source *s = NULL;
+			if (strcmp(rec.type, "session") == 0 && n != NULL)
+				s = find_source(n);
+			if (s == NULL) {
+				nk_rec_write_raw(a.f, &rec);
+			} else if (!written[s - src]) {
+				written[s - src] = 1;
+				if (nk_session_write(&s->s, a.f, e) < 0)
+					rc = -1;
+			}
+			if (rc < 0)
+				break;
+		}
+		fclose(old);
+		nk_wipe(reader.raw, sizeof reader.raw);
+		nk_wipe(reader.buf, sizeof reader.buf);
+		if (rc < 0) {
+			nk_atomic_abort(&a);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < nsrc; i++)
+		if (!written[i] && nk_session_write(&src[i].s, a.f, e) < 0) {
+			nk_atomic_abort(&a);
+			return -1;
+		}
+	return nk_atomic_commit(&a, e);
+}
+
+/* refid in words: 1-4 ASCII characters for stratum 0/1 (RFC 5905 §7.3),
+ * a dotted IPv4 address (or hash, shown the same way) above; hex when the
+ * characters are not printable. */
+static void refid_str(char *o, size_t cap, const struct nk_ntp_hdr *h)
+{
+	const uint8_t *r = h->refid;
+	if (h->stratum <= 1) {
+		size_t n = 0;
+		int ok = 1;
+		while (n < 4 && r[n] != 0)
+			n++;
+		for (size_t i = 0; i < 4; i++)
+			if ((i < n && (r[i] < 0x21 || r[i] > 0x7e)) || (i >= n && r[i] != 0))
+				ok = 0;
+		if (ok && n > 0) {
+			snprintf(o, cap, "%.*s", (int)n, (const char *)r);
+			return;
+		}
+		snprintf(o, cap, "0x%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
+		return;
+	}
+	snprintf(o, cap, "%u.%u.%u.%u", r[0], r[1], r[2], r[3]);
+}
+
+static int write_sample(FILE *out, const struct nk_session *s, const struct tp *t,
+	const struct px_out *px)
+{
+	static struct nk_rec_writer w;
+	char hp[NK_SESSION_HOST_MAX + 16], refid[16];
+
+	nk_hostport_format(hp, sizeof hp, s->ntp_host, s->ntp_port);
+	refid_str(refid, sizeof refid, &px->hdr);
+	nk_recw_begin(&w, "sample");
+	nk_recw_str(&w, "source", s->source);
+	nk_recw_str(&w, "ntp", hp);
+	nk_recw_double(&w, "t", px->t4, 6, 0);
+	nk_recw_double(&w, "offset", px->offset, 9, 1);
+	nk_recw_double(&w, "delay", px->delay, 9, 0);
+	nk_recw_double(&w, "disp", px->disp, 9, 0);
+	nk_recw_u64(&w, "stratum", px->hdr.stratum);
+	nk_recw_u64(&w, "leap", px->hdr.leap);
+	nk_recw_str(&w, "refid", refid);
+	nk_recw_i64(&w, "precision", px->hdr.precision);
+	nk_recw_double(&w, "root-delay", nk_ntp_short_to_double(px->hdr.root_delay), 6, 0);
+	nk_recw_double(&w, "root-disp", nk_ntp_short_to_double(px->hdr.root_disp), 6, 0);
+	nk_recw_str(&w, "auth", "nts");
+	nk_recw_u64(&w, "aead", s->aead);
+	nk_recw_str(&w, "via", tp_via(t));
+	nk_recw_i64(&w, "not-before", s->not_before);
+	nk_recw_i64(&w, "not-after", s->not_after);
+	return nk_recw_end(&w, out);
+}
+
+static void sleep_s(double s)
+{
+	struct timespec ts;
+	if (s <= 0)
+		return;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !stop_sig)
+		;
+}
+
+/* One source, one round, in a child process; results up the pipe wfd. */
+static void child(struct source *S, int wfd, const struct run_opts *ro)
+{
+	struct nk_session *s = &S->s;
+	struct nk_socks5_proxy p;
+	struct tp_conf tc = ro->tc;
+	struct px_opts po;
+	struct px_out px;
+	struct nk_err e;
+	static struct tp t;
+	int ok = 0, fail = 0, needke = 0, deny = 0, rate = 0, fatal = 0, r;
+	FILE *out = fdopen(wfd, "w");
+
+	memset(&e, 0, sizeof e);
+	tc.source = s->source;
+	if (ro->proxy != NULL) {
+		p = *ro->proxy;
+		if (ro->isolate) {
+			if (nk_socks5_isolate(&p, &e) < 0) {
+				fprintf(stderr, "nts-poll: %s: %s\n", s->source, e.msg);
+				fatal = 1;
+				goto end;
+			}
+			if (ro->explain)
+				fprintf(stderr, "nts-poll: %s: Tor stream isolation: own random SOCKS5 "
+					"username/password, so its own circuit\n", s->source);
+		}
+		tc.proxy = &p;
+	}
+	r = tp_open(&t, &tc, s->ntp_host, s->ntp_port, &e);
+	if (r < 0) {
+		fprintf(stderr, "nts-poll: %s: %s\n", s->source, e.msg);
+		fatal = 1;
+		goto end;
+	}
+	po.source = s->source;
+	po.timeout_ms = (int)(ro->timeout * 1000);
+	po.explain = ro->explain ? stderr : NULL;
+	for (unsigned i = 0; i < ro->count; i++) {
+		enum px_result res;
+		if (i > 0)
+			sleep_s(ro->spacing);
+		res = px_exchange(&t, s, &po, &px, &e);
+		switch (res) {
+		case PX_SAMPLE:
+			if (write_sample(out, s, &t, &px) < 0) {
+				fprintf(stderr, "nts-poll: %s: cannot write the sample record\n", s->source);
+				fatal = 1;
+				goto close;
+			}
+			ok++;
+			break;
+		case PX_UNSYNC:
+		case PX_TIMEOUT:
+			fprintf(stderr, "nts-poll: %s: %s\n", s->source, e.msg);
+			fail++;
+			break;
+		case PX_NOCOOKIE:
+			fprintf(stderr, "nts-poll: %s: %s\n", s->source, e.msg);
+			needke = 1;
+			goto close;
+		case PX_ERROR:
+			fprintf(stderr, "nts-poll: %s: %s\n", s->source, e.msg);
+			fatal = 1;
+			goto close;
+		case PX_KOD:
+			fail++;
+			if (strcmp(px.kiss, "NTSN") == 0) {
+				/* RFC 8915 §5.7 + nts.h policy: keep the cookies until a
+				 * new NTS-KE succeeds; the exit status asks for one */
+				fprintf(stderr, "nts-poll: %s: Kiss-o'-Death NTSN (%sauthenticated): the "
+					"server cannot use our cookies; run nts-ke for this source "
+					"(the %u cookies left are kept until then)\n", s->source,
+					px.kod_auth ? "" : "un", s->ncookies);
+				needke = 1;
+				goto close;
+			}
+			if (strcmp(px.kiss, "RATE") == 0) {
+				fprintf(stderr, "nts-poll: %s: Kiss-o'-Death RATE (%sauthenticated): "
+					"backing off, no more polls of this source this round\n",
+					s->source, px.kod_auth ? "" : "un");
+				rate = 1;
+				goto close;
+			}
+			if (strcmp(px.kiss, "DENY") == 0 || strcmp(px.kiss, "RSTR") == 0) {
+				if (px.kod_auth) {
+					fprintf(stderr, "nts-poll: %s: authenticated Kiss-o'-Death %s: the "
+						"server refuses us; this source is not used again\n",
+						s->source, px.kiss);
+					deny = 1;
+				} else {
+					fprintf(stderr, "nts-poll: %s: unauthenticated Kiss-o'-Death %s: "
+						"no more polls this round (not trusted enough to drop the "
+						"source for good)\n", s->source, px.kiss);
+				}
+				goto close;
+			}
+			fprintf(stderr, "nts-poll: %s: Kiss-o'-Death %s (%sauthenticated): no sample\n",
+				s->source, px.kiss, px.kod_auth ? "" : "un");
+			break;
+		}
+	}
+close:
+	tp_close(&t);
+end:
+	if (nk_session_write(s, out, &e) < 0)
+		fprintf(stderr, "nts-poll: %s: %s\n", s->source, e.msg);
+	fprintf(out, "end ok=%d fail=%d needke=%d deny=%d rate=%d fatal=%d\n", ok, fail, needke,
+		deny, rate, fatal);
+	fclose(out);
+	nk_session_wipe(s);
+	if (ro->proxy != NULL)
+		nk_socks5_proxy_wipe(&p);
+	_exit(0);
+}
+
+/* A complete line from a child. */
+static void child_line(struct source *S, char *line, size_t len)
+{
+	if (strncmp(line, "sample ", 7) == 0) {
+		fwrite(line, 1, len, stdout);
+		fputc('\n', stdout);
+		if (fflush(stdout) != 0) {
+			fprintf(stderr, "nts-poll: writing records: %s\n", strerror(errno));
+			exit(NK_EXIT_IO);
+		}
+		S->samples++;
+	} else if (strncmp(line, "session ", 8) == 0) {
+		static struct nk_session tmp;
+		struct nk_rec rec;
+		struct nk_err e;
+		if (nk_rec_parse_line(line, len, S->s.source, 1, &rec, &e) == 1 &&
+		    nk_session_from_rec(&tmp, &rec, &e) == 0 && strcmp(tmp.source, S->s.source) == 0) {
+			nk_session_wipe(&S->s);
+			S->s = tmp;
+			S->got_session = 1;
+		} else {
+			fprintf(stderr, "nts-poll: %s: internal: bad session from the child\n", S->s.source);
+		}
+		nk_session_wipe(&tmp);
+	} else if (strncmp(line, "end ", 4) == 0) {
+		int ok, fail, needke, deny, rate, fatal;
+		if (sscanf(line, "end ok=%d fail=%d needke=%d deny=%d rate=%d fatal=%d", &ok, &fail,
+			   &needke, &deny, &rate, &fatal) == 6) {
+			S->ended = 1;
+			S->needke |= needke;
+			S->denied |= deny;
+			S->rate = rate;
+		}
+	}
+}
+
+/* One round over every usable source. Returns how many were polled. */
+static size_t round_once(const struct run_opts *ro)
+{
+	size_t polled = 0;
+	/* each exchange: timeout + spacing; opening a proxy association: up to
+	 * one timeout per SOCKS5 step */
+	double limit = (double)ro->count * (ro->timeout + ro->spacing) + 5 * ro->timeout + 5;
+
+	fflush(NULL);
+	for (size_t i = 0; i < nsrc; i++) {
+		struct source *S = &src[i];
+		int p[2];
+		S->polled = 0;
+		S->samples = 0;
+		S->ended = 0;
+		S->got_session = 0;
+		S->len = 0;
+		S->fd = -1;
+		if (S->denied)
+			continue;
+		if (S->rate) {
+			S->rate = 0;
+			fprintf(stderr, "nts-poll: %s: skipped this round (rate limited last round)\n",
+				S->s.source);
+			continue;
+		}
+		if (S->s.ncookies == 0) {
+			fprintf(stderr, "nts-poll: %s: no cookies left: run nts-ke for this source\n",
+				S->s.source);
+			S->needke = 1;
+			S->polled = 1;
+			continue;
+		}
+		if (pipe(p) < 0) {
+			perror("nts-poll: pipe");
+			exit(NK_EXIT_SOFTWARE);
+		}
+		S->pid = fork();
+		if (S->pid < 0) {
+			perror("nts-poll: fork");
+			exit(NK_EXIT_SOFTWARE);
+		}
+		if (S->pid == 0) {
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGINT, SIG_DFL);
+			close(p[0]);
+			for (size_t k = 0; k < i; k++)
+				if (src[k].fd >= 0)
+					close(src[k].fd);
+			child(S, p[1], ro);
+		}
+		close(p[1]);
+		S->fd = p[0];
+		S->polled = 1;
+		polled++;
+	}
+
+	/* collect, with a hard stop well after the children's own limits */
+	{
+		struct timespec t0, t;
+		size_t open = polled;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		while (open > 0) {
+			struct pollfd pfd[MAX_SOURCES];
+			size_t idx[MAX_SOURCES], n = 0;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			if ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 > limit)
+				break;
+			for (size_t i = 0; i < nsrc; i++)
+				if (src[i].fd >= 0) {
+					pfd[n].fd = src[i].fd;
+					pfd[n].events = POLLIN;
+					idx[n++] = i;
+				}
+			if (poll(pfd, n, 500) < 0 && errno != EINTR)
+				break;
+			for (size_t k = 0; k < n; k++) {
+				struct source *S = &src[idx[k]];
+				ssize_t r;
+				char *nl;
+				if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
+					continue;
+				r = read(S->fd, S->buf + S->len, sizeof S->buf - 1 - S->len);
+				if (r > 0) {
+					S->len += (size_t)r;
+					while ((nl = memchr(S->buf, '\n', S->len)) != NULL) {
+						size_t l = (size_t)(nl - S->buf);
+						*nl = 0;
+						child_line(S, S->buf, l);
+						nk_wipe(S->buf, l + 1);
+						memmove(S->buf, nl + 1, S->len - l - 1);
+						S->len -= l + 1;
+					}
+					if (S->len < sizeof S->buf - 1)
+						continue;
+				}
+				close(S->fd);
+				S->fd = -1;
+				open--;
+			}
+		}
+	}
+	for (size_t i = 0; i < nsrc; i++) {
+		struct source *S = &src[i];
+		if (S->fd >= 0) {
+			kill(S->pid, SIGKILL);
+			close(S->fd);
+			S->fd = -1;
+			fprintf(stderr, "nts-poll: %s: did not finish in %.0f s: stopped\n", S->s.source, limit);
+		}
+		if (S->polled && S->pid > 0) {
+			waitpid(S->pid, NULL, 0);
+			S->pid = 0;
+		}
+		if (S->polled && !S->got_session && S->s.ncookies > 0) {
+			/* the child may have sent any of its first `count` cookies:
+			 * never risk using one twice (RFC 8915 §5.7, unlinkability) */
+			uint8_t tmp[NK_SESSION_COOKIE_MAX];
+			unsigned dropped = 0;
+			for (unsigned k = 0; k < ro->count && nk_session_take_cookie(&S->s, tmp, sizeof tmp) > 0; k++)
+				dropped++;
+			nk_wipe(tmp, sizeof tmp);
+			fprintf(stderr, "nts-poll: %s: no result from the poller: %u cookie(s) it may "
+				"have used are dropped\n", S->s.source, dropped);
+		}
+		nk_wipe(S->buf, sizeof S->buf);
+	}
+	return polled;
+}
+
+static int round_status(void)
+{
+	size_t ok = 0, bad = 0;
+	int needke = 0;
+	for (size_t i = 0; i < nsrc; i++) {
+		if (src[i].needke)
+			needke = 1;
+		if (src[i].samples > 0)
+			ok++;
+		else
+			bad++;
+	}
+	if (needke)
+		return EXIT_NEED_KE;
+	if (bad == 0)
+		return NK_EXIT_OK;
+	return ok > 0 ? NK_EXIT_PARTIAL : NK_EXIT_FAIL;
+}
+
+int main(int argc, char **argv)
+{
+	const char *config = NULL, *opt_socks5 = NULL, *opt_user = NULL, *opt_pass = NULL;
+	const char *opt_state = NULL, *opt_relay = NULL;
+	int c, explain = 0, direct = 0, status;
+	long count = -1;
+	double spacing = -1, interval = -1, timeout = -1;
+	struct nk_socks5_proxy proxy;
+	static char relay_host[NK_CFG_HOST];
+	uint16_t relay_port = 0;
+	struct run_opts ro;
+	struct nk_err e;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_CONFIG: config = optarg; break;
+		case O_STATE: opt_state = optarg; break;
+		case O_SOCKS5: opt_socks5 = optarg; break;
+		case O_USER: opt_user = optarg; break;
+		case O_PASS: opt_pass = optarg; break;
+		case O_RELAY: opt_relay = optarg; break;
+		case O_DIRECT: direct = 1; break;
+		case O_COUNT: {
+			uint64_t v;
+			if (nk_parse_u64(optarg, 1000, &v) < 0 || v == 0)
+				die_usage("--count: '%s' is not a number from 1 to 1000", optarg);
+			count = (long)v;
+			break;
+		}
+		case O_SPACING: spacing = parse_seconds(optarg, "--spacing", 1); break;
+		case O_INTERVAL: interval = parse_seconds(optarg, "--interval", 1); break;
+		case O_TIMEOUT: timeout = parse_seconds(optarg, "--timeout", 0); break;
+		case O_EXPLAIN: explain = 1; break;
+		case O_HELP: fputs(usage, stdout); return NK_EXIT_OK;
+		default: fputs("(see nts-poll --help)\n", stderr); return NK_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s' (sessions come on stdin or from --state)", argv[optind]);
+
+	/* configuration: the file first, then flags override it */
+	if (config == NULL && access(NK_CFG_DEFAULT_PATH, R_OK) == 0)
+		config = NK_CFG_DEFAULT_PATH;
+	if (config != NULL) {
+		if (nk_cfg_load(&cfg, config, &e) < 0) {
+			fprintf(stderr, "nts-poll: %s\n", e.msg);
+			return NK_EXIT_CONFIG;
+		}
+	} else {
+		nk_cfg_defaults(&cfg);
+	}
+	memset(&ro, 0, sizeof ro);
+	ro.count = count > 0 ? (unsigned)count : (cfg.poll.count ? cfg.poll.count : 4);
+	ro.spacing = spacing >= 0 ? spacing : cfg.poll.spacing;
+	ro.timeout = timeout > 0 ? timeout : (cfg.poll.timeout > 0 ? cfg.poll.timeout : 5);
+	if (interval < 0)
+		interval = cfg.poll.interval;
+	if (ro.timeout > 600 || ro.spacing > 86400 || interval > 31536000)
+		die_usage("%s", "--timeout is at most 600 s, --spacing 86400 s, --interval one year");
+	ro.explain = explain;
+	direct |= cfg.proxy.direct;
+
+	/* proxy: flags override [proxy] */
+	if (opt_socks5 != NULL || cfg.proxy.set) {
+		char hp[NK_CFG_HOST + 16];
+		if (opt_socks5 == NULL)
+			nk_hostport_format(hp, sizeof hp, cfg.proxy.socks5.host, cfg.proxy.socks5.port);
+		if (nk_socks5_proxy_parse(&proxy, opt_socks5 ? opt_socks5 : hp, 1080, &e) < 0) {
+			fprintf(stderr, "nts-poll: proxy: %s\n", e.msg);
+			return opt_socks5 ? NK_EXIT_USAGE : NK_EXIT_CONFIG;
+		}
+		proxy.timeout_ms = (int)(ro.timeout * 1000);
+		if (opt_user == NULL && opt_socks5 == NULL && cfg.proxy.user[0]) {
+			opt_user = cfg.proxy.user;
+			opt_pass = cfg.proxy.pass;
+		}
+		if ((opt_user == NULL) != (opt_pass == NULL))
+			die_usage("%s", "--socks5-user and --socks5-pass go together");
+		if (opt_user != NULL && nk_socks5_set_auth(&proxy, opt_user, opt_pass, &e) < 0)
+			die_usage("SOCKS5 credentials: %s", e.msg);
+		if (opt_socks5 == NULL) {
+			ro.isolate = nk_cfg_isolate(&cfg.proxy);
+		} else {
+			uint16_t port = 0;
+			char h[NK_CFG_HOST];
+			nk_hostport_parse(opt_socks5, h, sizeof h, &port, 1080, NULL);
+			ro.isolate = opt_user == NULL && (port == 9050 || port == 9150);
+		}
+		ro.proxy = &proxy;
+	} else if (opt_user != NULL || opt_pass != NULL) {
+		die_usage("%s", "--socks5-user and --socks5-pass need --socks5");
+	}
+	if (opt_relay != NULL) {
+		if (nk_hostport_parse(opt_relay, relay_host, sizeof relay_host, &relay_port, 0, &e) < 0)
+			die_usage("--relay: %s", e.msg);
+	} else if (cfg.proxy.relay.host[0]) {
+		snprintf(relay_host, sizeof relay_host, "%s", cfg.proxy.relay.host);
+		relay_port = cfg.proxy.relay.port;
+	}
+	ro.tc.proxy = ro.proxy;
+	ro.tc.direct = direct;
+	ro.tc.relay_host = relay_host[0] ? relay_host : NULL;
+	ro.tc.relay_port = relay_port;
+	ro.tc.timeout_ms = (int)(ro.timeout * 1000);
+	ro.tc.explain = explain ? stderr : NULL;
+
+	/* sessions */
+	if (opt_state != NULL) {
+		FILE *f = fopen(opt_state, "r");
+		if (f == NULL) {
+			fprintf(stderr, "nts-poll: state file %s: %s\n", opt_state, strerror(errno));
+			return NK_EXIT_IO;
+		}
+		read_sessions(f, opt_state, 0);
+		fclose(f);
+	} else {
+		read_sessions(stdin, "stdin", 1);
+	}
+	if (nsrc == 0) {
+		fprintf(stderr, "nts-poll: no session records %s\n",
+			opt_state ? "in the state file" : "on stdin (pipe nts-ke into nts-poll)");
+		return NK_EXIT_FAIL;
+	}
+	if (explain)
+		fprintf(stderr, "nts-poll: %zu source(s), %u sample(s) each, %.1f s apart, %.1f s "
+			"timeout; NTP %s\n", nsrc, ro.count, ro.spacing, ro.timeout,
+			ro.tc.relay_host ? "over the TCP relay" :
+			ro.proxy ? (direct ? "through SOCKS5 UDP (direct UDP allowed if refused)" :
+				"through SOCKS5 UDP only") : "over UDP, direct (no proxy)");
+	signal(SIGPIPE, SIG_DFL);
+	{
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_stop;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
+
+	for (;;) {
+		struct timespec r0, r1;
+		size_t polled;
+		clock_gettime(CLOCK_MONOTONIC, &r0);
+		polled = round_once(&ro);
+		status = round_status();
+		if (opt_state != NULL && polled > 0 && write_state(opt_state, &e) < 0) {
+			fprintf(stderr, "nts-poll: state file: %s\n", e.msg);
+			status = NK_EXIT_IO;
+			break;
+		}
+		if (interval <= 0 || stop_sig)
+			break;
+		{
+			int usable = 0;
+			for (size_t i = 0; i < nsrc; i++)
+				if (!src[i].denied && src[i].s.ncookies > 0)
+					usable = 1;
+			if (!usable) {
+				fprintf(stderr, "nts-poll: no usable source left (no cookies, or refused)\n");
+				break;
+			}
+		}
+		clock_gettime(CLOCK_MONOTONIC, &r1);
+		sleep_s(interval - ((double)(r1.tv_sec - r0.tv_sec) + (double)(r1.tv_nsec - r0.tv_nsec) / 1e9));
+		if (stop_sig)
+			break;
+	}
+	for (size_t i = 0; i < nsrc; i++)
+		nk_session_wipe(&src[i].s);
+	nk_socks5_proxy_wipe(&proxy);
+	return status;
+}
