@@ -75,10 +75,11 @@ $(SHIM_SO): $(B)/tests/helpers/%.so: tests/helpers/%.c
 
 tests: $(UNIT_BIN) $(HELP_BIN) $(SHIM_SO)
 
+CHECK_VARS = B=build/san OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 check:
 	sh scripts/install-deps --test
-	$(MAKE) B=build/san OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all tests
-	sh tests/run build/san
+	$(MAKE) $(CHECK_VARS) all tests
+	NTSKIT_MAKEVARS='$(CHECK_VARS)' sh tests/run build/san
 
 # libFuzzer: every library source compiled again with clang and the fuzzer instrumentation.
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Ilib $(INIH_CFLAGS) -fsanitize=fuzzer,address,undefined -DNK_FUZZING
