@@ -35,7 +35,7 @@ for t in "$NTSKIT_TOP"/nts-*/main.c; do
   fi
 done
 
-for m in "$NTSKIT_TOP"/lib/*.[158] "$NTSKIT_TOP"/nts-*/*.[158]; do
+for m in "$NTSKIT_TOP"/lib/*.[158] "$NTSKIT_TOP"/nts-*/*.[158] "$NTSKIT_TOP"/scripts/*.[158]; do
   [ -f "$m" ] || continue
   n=$(basename "$m")
   if mandoc -Tlint -W warning "$m" >"$T_DIR/lint.out" 2>&1; then
@@ -44,4 +44,14 @@ for m in "$NTSKIT_TOP"/lib/*.[158] "$NTSKIT_TOP"/nts-*/*.[158]; do
     t_fail "mandoc -Tlint $n" "$(head -3 "$T_DIR/lint.out" | tr '\n' '|')"
   fi
   if [ -f "$dest/usr/share/man/man${n##*.}/$n" ]; then t_ok "$n installed"; else t_fail "$n installed" "missing"; fi
+done
+
+for u in "$NTSKIT_TOP"/scripts/systemd/*.service "$NTSKIT_TOP"/scripts/systemd/*.timer; do
+  [ -f "$u" ] || continue
+  n=$(basename "$u")
+  f=$dest/usr/lib/systemd/system/$n
+  if [ -f "$f" ] && ! grep -q /usr/local/ "$f"; then t_ok "$n installed with PREFIX paths"; else t_fail "$n installed with PREFIX paths" "missing or still names /usr/local"; fi
+done
+for s in nts-sync check_nts ntskit-prom; do
+  [ -x "$dest/usr/bin/$s" ] && t_ok "$s installed" || t_fail "$s installed" "not in $dest/usr/bin"
 done
