@@ -929,6 +929,9 @@ enum nk_cert_status nk_cert_validate(const struct nk_trust *t,
 	uint32_t days, secs;
 	bearssl_time(vt, &days, &secs);
 	br_x509_minimal_init_full(&xc, t->ta, t->n);
+	/* the fast BearSSL implementations (default getters), not the generic ones */
+	br_x509_minimal_set_ecdsa(&xc, br_ec_get_default(), br_ecdsa_vrfy_asn1_get_default());
+	br_x509_minimal_set_rsa(&xc, br_rsa_pkcs1_vrfy_get_default());
 	br_x509_minimal_set_time(&xc, days, secs);
 	xc.vtable->start_chain(&xc.vtable, NULL);   /* names are checked below, not by BearSSL */
 	for (size_t i = 0; i < n; i++) {
