@@ -60,7 +60,8 @@ $(TOOL_BIN): $(B)/bin/%: $$(wildcard %/*.c) $$(wildcard %/*.h) $(wildcard lib/*.
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -I$* -o $@ $(filter %.c,$^) $(LDFLAGS) $(LIB) $(LIBS)
 
-$(B)/tests/test_%: tests/unit/test_%.c $(wildcard lib/*.h) $(LIB)
+# (some unit tests include a tool's own .c files: they depend on those too)
+$(B)/tests/test_%: tests/unit/test_%.c $(wildcard lib/*.h tests/unit/*.h nts-*/*.c nts-*/*.h) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LDFLAGS) $(LIB) $(LIBS) -lcmocka
 
