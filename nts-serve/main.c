@@ -1,0 +1,843 @@
+/*
+ * nts-serve: NTP and NTS-protected NTP for the LAN and the world, and a
+ * TCP transport/relay for clients behind Tor. See nts-serve(8).
+ *
+ * One process, one event loop (ppoll) over every UDP socket, the TCP
+ * listener and its connections; sockets are bound first, then privileges
+ * are dropped (--user), then nothing but answering happens.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+
+#include "config.h"
+#include "cookie.h"
+#include "exitcode.h"
+#include "ke.h"
+#include "ntpserve.h"
+#include "ratelimit.h"
+#include "record.h"
+#include "serve.h"
+#include "util.h"
+
+/* tool-specific exit codes (nts-serve(8), EXIT STATUS) */
+#define SERVE_EXIT_BIND  3      /* a socket could not be bound */
+#define SERVE_EXIT_PRIV  4      /* dropping privileges failed */
+#define SERVE_EXIT_NOKE  5      /* --ke-listen: the TLS 1.3 server role is not built yet */
+#define SERVE_EXIT_KEYS  6      /* cookie key file unreadable, malformed or unwritable */
+
+static const char usage[] =
+	"usage: nts-serve [--config FILE] [--listen ADDR:PORT]... [--ke-listen ADDR:PORT]\n"
+	"                 [--cert FULLCHAIN.pem --key PRIVKEY.pem] [--cookie-keys FILE]\n"
+	"                 [--tcp-listen ADDR:PORT] [--relay-allow HOST:PORT]...\n"
+	"                 [--status FILE] [--user USER] [--explain]\n"
+	"                 [--rate N] [--burst N] [--status-max-age S] [--rotate S] [--keep N]\n"
+	"Serves NTP and NTS-protected NTP on each --listen address (default\n"
+	"0.0.0.0:123 and [::]:123), NTP over TCP frames on --tcp-listen, relaying\n"
+	"to --relay-allow destinations. Logs `serve` records on stderr.\n"
+	"Exit: 0 stopped by SIGTERM/SIGINT, 3 cannot bind, 4 privilege drop failed,\n"
+	"5 NTS-KE server not available, 6 cookie key file error, 64 usage, 78 bad config.\n";
+
+/* ---- log records --------------------------------------------------------- */
+
+static struct nk_rec_writer logw;
+static unsigned log_sec_count;
+static uint64_t log_suppressed;
+static time_t log_sec;
+
+struct nk_rec_writer *nk_serve_log_begin(const char *event)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	nk_recw_begin(&logw, "serve");
+	nk_recw_double(&logw, "t", (double)ts.tv_sec + ts.tv_nsec * 1e-9, 6, 0);
+	nk_recw_str(&logw, "event", event);
+	return &logw;
+}
+
+void nk_serve_log_end(struct nk_rec_writer *w)
+{
+	if (log_suppressed > 0 && strcmp(w->keys[1], "event") == 0) {
+		nk_recw_u64(w, "suppressed", log_suppressed);
+		log_suppressed = 0;
+	}
+	if (nk_recw_end(w, stderr) < 0)
+		fprintf(stderr, "# nts-serve: log record refused: %s\n", w->why ? w->why : "?");
+}
+
+int nk_serve_log_client_ok(void)
+{
+	time_t now = time(NULL);
+
+	if (now != log_sec) {
+		log_sec = now;
+		log_sec_count = 0;
+	}
+	if (log_sec_count >= NK_SERVE_LOG_BURST) {
+		log_suppressed++;
+		return 0;
+	}
+	log_sec_count++;
+	return 1;
+}
+
+static int fmt_addr(char *out, size_t cap, const struct sockaddr *sa)
+{
+	char h[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)sa;
+
+		inet_ntop(AF_INET, &s->sin_addr, h, sizeof h);
+		return nk_hostport_format(out, cap, h, ntohs(s->sin_port));
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)sa;
+
+		inet_ntop(AF_INET6, &s->sin6_addr, h, sizeof h);
+		return nk_hostport_format(out, cap, h, ntohs(s->sin6_port));
+	}
+	return snprintf(out, cap, "unknown");
+}
+
+void nk_serve_log_addr(struct nk_rec_writer *w, const char *key, const struct sockaddr *sa)
+{
+	char buf[80];
+
+	if (fmt_addr(buf, sizeof buf, sa) > 0)
+		nk_recw_str(w, key, buf);
+}
+
+static void log_error(const char *event, const char *msg)
+{
+	struct nk_rec_writer *w = nk_serve_log_begin(event);
+	char m[256];
+	size_t i;
+
+	/* values carry no spaces: the message goes in with '_' for them */
+	for (i = 0; msg[i] && i < sizeof m - 1; i++)
+		m[i] = (msg[i] == ' ' || (unsigned char)msg[i] < 0x20) ? '_' : msg[i];
+	m[i] = 0;
+	nk_recw_str(w, "error", i ? m : "-");
+	nk_serve_log_end(w);
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+struct udp_sock {
+	int fd;
+	struct sockaddr_storage addr;
+	socklen_t len;
+};
+
+static struct nk_config cfg;
+static struct nk_cookie_keys keys;
+static struct nk_rl rl;
+static struct nk_tcp tcp;
+static struct nk_serve_ntp ntp;
+static struct udp_sock udp[NK_CFG_MAX_LISTEN];
+static struct sockaddr_storage listen_ss[NK_CFG_MAX_LISTEN];
+static socklen_t listen_len[NK_CFG_MAX_LISTEN];
+static size_t nudp;
+static int explain;
+static double rotate_interval = NK_COOKIE_ROTATE;
+static struct timespec keys_mtime, status_mtime;
+static uint64_t udp_in, udp_out, udp_req, udp_ans;
+
+static volatile sig_atomic_t sig_term, sig_hup, sig_usr1;
+
+static void on_signal(int s)
+{
+	if (s == SIGHUP)
+		sig_hup = 1;
+	else if (s == SIGUSR1)
+		sig_usr1 = 1;
+	else
+		sig_term = 1;
+}
+
+static int addr_to_sockaddr(const struct nk_cfg_addr *a, struct sockaddr_storage *ss,
+	socklen_t *len)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof *ss);
+	if (inet_pton(AF_INET, a->host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(a->port);
+		*len = sizeof *s4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, a->host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(a->port);
+		*len = sizeof *s6;
+		return 0;
+	}
+	return -1;
+}
+
+static int bind_sock(const struct nk_cfg_addr *a, int type, struct sockaddr_storage *ss,
+	socklen_t *len, struct nk_err *e)
+{
+	int fd, one = 1;
+
+	if (addr_to_sockaddr(a, ss, len) < 0) {
+		nk_errf(e, "%s:%u: not an IP address (listen addresses must be literals)",
+			a->host, (unsigned)a->port);
+		return -1;
+	}
+	fd = socket(ss->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		nk_errf(e, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (ss->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (type == SOCK_DGRAM) {
+		int rcvbuf = 1 << 20;   /* absorb bursts (bounded: 1 MiB) */
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+		/* kernel receive timestamps; the destination address of each
+		 * datagram (answers leave from it, also on wildcard sockets) */
+		setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+		if (ss->ss_family == AF_INET)
+			setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+		else
+			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+	}
+	if (bind(fd, (struct sockaddr *)ss, *len) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, 128) < 0)) {
+		nk_errf(e, "bind %s %s:%u: %s", type == SOCK_STREAM ? "tcp" : "udp",
+			a->host, (unsigned)a->port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* ---- privileges ---------------------------------------------------------- */
+
+static int drop_privileges(const char *user, struct nk_err *e)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	struct passwd *pw;
+	gid_t gid;
+	uid_t uid;
+
+	pw = getpwnam(user);
+	if (pw == NULL) {
+		nk_errf(e, "--user %s: no such user", user);
+		return -1;
+	}
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (uid == 0) {
+		nk_errf(e, "--user %s: refusing to run as root", user);
+		return -1;
+	}
+	/* the capability bounding set first (needs CAP_SETPCAP, still ours) */
+	for (int cap = 0; cap <= 63; cap++)
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+			(void)prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
+		nk_errf(e, "--user %s: %s", user, strerror(errno));
+		return -1;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		nk_errf(e, "no_new_privs: %s", strerror(errno));
+		return -1;
+	}
+	/* after setuid to a non-root user the kernel cleared the permitted
+	 * and effective sets; clear them explicitly anyway, then verify */
+	memset(data, 0, sizeof data);
+	(void)syscall(SYS_capset, &hdr, data);
+	if (syscall(SYS_capget, &hdr, data) < 0 || data[0].effective || data[0].permitted ||
+	    data[1].effective || data[1].permitted) {
+		nk_errf(e, "capabilities still held after the drop");
+		return -1;
+	}
+	if (setuid(0) == 0 || getuid() != uid || geteuid() != uid || getgid() != gid) {
+		nk_errf(e, "privilege drop did not stick");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- cookie keys ------------------------------------------------------- */
+
+static int mtime_of(const char *path, struct timespec *ts)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -1;
+	*ts = st.st_mtim;
+	return 0;
+}
+
+static void log_rotation(const char *how)
+{
+	struct nk_rec_writer *w = nk_serve_log_begin("key-rotation");
+	char id[9];
+
+	snprintf(id, sizeof id, "%08x", keys.n ? (unsigned)keys.k[0].id : 0u);
+	nk_recw_str(w, "how", how);
+	nk_recw_str(w, "key-id", id);
+	nk_recw_u64(w, "keys", keys.n);
+	nk_serve_log_end(w);
+}
+
+/* Rotate: re-read the shared file first (another server may have rotated
+ * already), then add a key only when the newest is still due. */
+static int rotate_keys(int force, const char *how)
+{
+	struct nk_err e;
+	time_t now = time(NULL);
+	const char *path = cfg.serve.cookie_keys;
+
+	if (path[0]) {
+		static struct nk_cookie_keys fresh;
+
+		nk_cookie_keys_init(&fresh, keys.keep);
+		if (nk_cookie_keys_load(&fresh, path, &e) > 0) {
+			if (!force && fresh.k[0].created + rotate_interval > (double)now &&
+			    (fresh.k[0].id != keys.k[0].id || fresh.n != keys.n)) {
+				nk_cookie_keys_wipe(&keys);
+				keys = fresh;
+				nk_cookie_keys_wipe(&fresh);
+				mtime_of(path, &keys_mtime);
+				log_rotation("adopted-from-file");
+				return 0;
+			}
+		}
+		nk_cookie_keys_wipe(&fresh);
+	}
+	if (nk_cookie_keys_rotate(&keys, now, &e) < 0) {
+		log_error("key-rotation", e.msg);
+		return -1;
+	}
+	if (path[0]) {
+		if (nk_cookie_keys_save(&keys, path, &e) < 0) {
+			/* after the privilege drop the file's directory may not
+			 * be writable: the key still works until a restart */
+			log_error("key-rotation", e.msg);
+		} else {
+			mtime_of(path, &keys_mtime);
+		}
+	}
+	log_rotation(how);
+	return 0;
+}
+
+/* The shared key file changed (another server rotated): take it. */
+static void reload_keys(int forced)
+{
+	struct timespec m;
+	struct nk_err e;
+	static struct nk_cookie_keys fresh;
+	const char *path = cfg.serve.cookie_keys;
+
+	if (!path[0] || mtime_of(path, &m) < 0)
+		return;
+	if (!forced && m.tv_sec == keys_mtime.tv_sec && m.tv_nsec == keys_mtime.tv_nsec)
+		return;
+	keys_mtime = m;
+	nk_cookie_keys_init(&fresh, keys.keep);
+	if (nk_cookie_keys_load(&fresh, path, &e) <= 0) {
+		log_error("reload", e.msg);
+		nk_cookie_keys_wipe(&fresh);
+		return;
+	}
+	nk_cookie_keys_wipe(&keys);
+	keys = fresh;
+	nk_cookie_keys_wipe(&fresh);
+	log_rotation("reloaded-from-file");
+}
+
+static void reload_status(int forced)
+{
+	struct timespec m = { 0, 0 };
+	struct nk_err e;
+	const char *path = cfg.serve.status_file;
+	int rc, had = ntp.status.have;
+
+	if (!path[0])
+		return;
+	if (mtime_of(path, &m) < 0) {
+		if (had || forced) {
+			memset(&ntp.status, 0, sizeof ntp.status);
+			status_mtime = m;
+			if (had)
+				log_error("reload", "status file gone: answering unsynchronised");
+		}
+		return;
+	}
+	if (!forced && m.tv_sec == status_mtime.tv_sec && m.tv_nsec == status_mtime.tv_nsec)
+		return;
+	status_mtime = m;
+	rc = nk_serve_status_load(path, &ntp.status, &e);
+	if (rc < 0) {
+		log_error("reload", e.msg);
+	} else {
+		struct nk_rec_writer *w = nk_serve_log_begin("reload");
+
+		nk_recw_str(w, "what", "status");
+		nk_recw_u64(w, "stratum", ntp.status.stratum);
+		nk_recw_u64(w, "leap", ntp.status.leap);
+		if (ntp.status.refid_text[0])
+			nk_recw_str(w, "refid", ntp.status.refid_text);
+		nk_serve_log_end(w);
+	}
+}
+
+/* ---- UDP ----------------------------------------------------------------- */
+
+static void udp_service(struct udp_sock *u, uint64_t now_ms)
+{
+	static uint8_t in[2048], out[2048];
+
+	for (int rounds = 0; rounds < 64; rounds++) {
+		struct sockaddr_storage from;
+		struct iovec iov = { in, sizeof in };
+		union { char buf[256]; struct cmsghdr align; } ctl, rctl;
+		struct msghdr mh;
+		struct cmsghdr *cm;
+		struct timespec rx = { 0, 0 };
+		enum nk_serve_kind kind;
+		enum nk_rl_verdict v;
+		size_t n = 0, rctl_len = 0;
+		ssize_t r;
+
+		memset(&mh, 0, sizeof mh);
+		mh.msg_name = &from;
+		mh.msg_namelen = sizeof from;
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof ctl.buf;
+		r = recvmsg(u->fd, &mh, MSG_DONTWAIT);
+		if (r < 0)
+			return;
+		udp_in += (uint64_t)r;
+		udp_req++;
+		if (mh.msg_flags & MSG_TRUNC)
+			continue;       /* longer than any NTP packet we answer */
+		memset(rctl.buf, 0, sizeof rctl.buf);
+		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+				memcpy(&rx, CMSG_DATA(cm), sizeof rx);
+			} else if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+				struct cmsghdr *o = (struct cmsghdr *)rctl.buf;
+				struct in_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof pi);
+				pi.ipi_ifindex = 0;
+				pi.ipi_spec_dst = pi.ipi_addr;
+				o->cmsg_level = IPPROTO_IP;
+				o->cmsg_type = IP_PKTINFO;
+				o->cmsg_len = CMSG_LEN(sizeof pi);
+				memcpy(CMSG_DATA(o), &pi, sizeof pi);
+				rctl_len = CMSG_SPACE(sizeof pi);
+			} else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+				struct cmsghdr *o = (struct cmsghdr *)rctl.buf;
+				struct in6_pktinfo pi;
+
+				memcpy(&pi, CMSG_DATA(cm), sizeof pi);
+				o->cmsg_level = IPPROTO_IPV6;
+				o->cmsg_type = IPV6_PKTINFO;
+				o->cmsg_len = CMSG_LEN(sizeof pi);
+				memcpy(CMSG_DATA(o), &pi, sizeof pi);
+				rctl_len = CMSG_SPACE(sizeof pi);
+			}
+		}
+		if (rx.tv_sec == 0)
+			clock_gettime(CLOCK_REALTIME, &rx);
+		if (explain) {
+			char a[80];
+
+			fmt_addr(a, sizeof a, (struct sockaddr *)&from);
+			fprintf(stderr, "nts-serve: UDP request from %s, %zd octets\n", a, r);
+			nk_ntp_explain(stderr, "nts-serve: request: ", in, (size_t)r, rx.tv_sec);
+		}
+		if ((size_t)r < NK_NTP_HDR_LEN || ((in[0] & 7) != NK_NTP_MODE_CLIENT))
+			continue;       /* not a client request: not even rate-limited */
+		v = nk_rl_check(&rl, (struct sockaddr *)&from, now_ms);
+		if (v == NK_RL_DROP)
+			continue;
+		if (v == NK_RL_KOD) {
+			n = nk_serve_ntp_kod(in, (size_t)r, "RATE", out, sizeof out);
+			if (nk_serve_log_client_ok()) {
+				struct nk_rec_writer *w = nk_serve_log_begin("refused");
+
+				nk_recw_str(w, "transport", "udp");
+				nk_serve_log_addr(w, "client", (struct sockaddr *)&from);
+				nk_recw_str(w, "reason", "rate-limit");
+				nk_serve_log_end(w);
+			}
+		} else {
+			n = nk_serve_ntp_answer(&ntp, in, (size_t)r, &rx, out, sizeof out, &kind);
+		}
+		if (n == 0 || n > (size_t)r)
+			continue;       /* never amplify */
+		if (explain)
+			nk_ntp_explain(stderr, "nts-serve: answer: ", out, n, rx.tv_sec);
+		iov.iov_base = out;
+		iov.iov_len = n;
+		mh.msg_iov = &iov;
+		mh.msg_control = rctl_len ? rctl.buf : NULL;
+		mh.msg_controllen = rctl_len;
+		mh.msg_flags = 0;
+		if (sendmsg(u->fd, &mh, MSG_DONTWAIT) == (ssize_t)n) {
+			udp_out += n;
+			udp_ans++;
+		}
+	}
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+static int set_flag(const char *key, const char *val)
+{
+	struct nk_err e;
+
+	if (nk_cfg_set(&cfg, "serve", key, val, &e) < 0) {
+		fprintf(stderr, "nts-serve: --%s: %s\n", key, e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_num(const char *flag, const char *v, double lo, double hi, double *out)
+{
+	char *end;
+	double d = strtod(v, &end);
+
+	if (*v == 0 || *end != 0 || !(d >= lo && d <= hi)) {
+		fprintf(stderr, "nts-serve: %s: want a number from %g to %g, got '%s'\n", flag, lo, hi, v);
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct pollfd pfd[NK_CFG_MAX_LISTEN + 1 + 3 * NK_TCP_MAX_CONN];
+	const char *config = NULL;
+	double rate = 2, burst = 16, keep = NK_COOKIE_KEEP, max_age = NK_SERVE_STATUS_MAX_AGE;
+	int listen_flag = 0, allow_flag = 0, tcp_fd = -1;
+	struct nk_err e;
+	struct sigaction sa;
+	sigset_t block, empty;
+	time_t last_tick = 0;
+	int rc;
+
+	/* the config file first: flags override it */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config = argv[i + 1];
+	if (config == NULL && access(NK_CFG_DEFAULT_PATH, R_OK) == 0)
+		config = NK_CFG_DEFAULT_PATH;
+	if (config != NULL) {
+		if (nk_cfg_load(&cfg, config, &e) < 0) {
+			fprintf(stderr, "nts-serve: %s\n", e.msg);
+			return NK_EXIT_CONFIG;
+		}
+	} else {
+		nk_cfg_defaults(&cfg);
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		static const char *const map[][2] = {
+			{ "--listen", "listen" }, { "--ke-listen", "ke-listen" }, { "--cert", "cert" },
+			{ "--key", "key" }, { "--cookie-keys", "cookie-keys" },
+			{ "--tcp-listen", "tcp-listen" }, { "--relay-allow", "relay-allow" },
+			{ "--status", "status" }, { "--user", "user" },
+		};
+		size_t k;
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(usage, stdout);
+			return NK_EXIT_OK;
+		}
+		if (strcmp(a, "--explain") == 0) {
+			explain = 1;
+			continue;
+		}
+		if (v == NULL) {
+			fprintf(stderr, "nts-serve: %s: unknown option or missing value\n%s", a, usage);
+			return NK_EXIT_USAGE;
+		}
+		i++;
+		if (strcmp(a, "--config") == 0)
+			continue;
+		if (strcmp(a, "--rate") == 0) {
+			if (parse_num(a, v, 0.001, 1e6, &rate) < 0)
+				return NK_EXIT_USAGE;
+			continue;
+		}
+		if (strcmp(a, "--burst") == 0) {
+			if (parse_num(a, v, 1, 65535, &burst) < 0)
+				return NK_EXIT_USAGE;
+			continue;
+		}
+		if (strcmp(a, "--keep") == 0) {
+			if (parse_num(a, v, 1, NK_COOKIE_MAX_KEYS, &keep) < 0)
+				return NK_EXIT_USAGE;
+			continue;
+		}
+		if (strcmp(a, "--status-max-age") == 0) {
+			if (nk_cfg_parse_duration(v, 0, &max_age, &e) < 0) {
+				fprintf(stderr, "nts-serve: %s: %s\n", a, e.msg);
+				return NK_EXIT_USAGE;
+			}
+			continue;
+		}
+		if (strcmp(a, "--rotate") == 0) {
+			if (nk_cfg_parse_duration(v, 0, &rotate_interval, &e) < 0) {
+				fprintf(stderr, "nts-serve: %s: %s\n", a, e.msg);
+				return NK_EXIT_USAGE;
+			}
+			continue;
+		}
+		for (k = 0; k < sizeof map / sizeof map[0]; k++)
+			if (strcmp(a, map[k][0]) == 0)
+				break;
+		if (k == sizeof map / sizeof map[0]) {
+			fprintf(stderr, "nts-serve: %s: unknown option\n%s", a, usage);
+			return NK_EXIT_USAGE;
+		}
+		/* repeatable flags replace the file's list rather than add to it */
+		if (strcmp(map[k][1], "listen") == 0 && !listen_flag++)
+			cfg.serve.nlisten = 0;
+		if (strcmp(map[k][1], "relay-allow") == 0 && !allow_flag++)
+			cfg.serve.nrelay_allow = 0;
+		if (set_flag(map[k][1], v) < 0)
+			return NK_EXIT_USAGE;
+	}
+	if (cfg.serve.ke_listen.host[0]) {
+		/* STUB (ke.c): the NTS-KE listener waits for lib/tls13's server role */
+		if (!nk_serve_ke_tls_available()) {
+			fprintf(stderr, "nts-serve: --ke-listen %s:%u: %s\n", cfg.serve.ke_listen.host,
+				(unsigned)cfg.serve.ke_listen.port, NK_SERVE_KE_UNAVAILABLE_MSG);
+			return SERVE_EXIT_NOKE;
+		}
+	}
+	if (cfg.serve.nlisten == 0 && !cfg.serve.tcp_listen.host[0]) {
+		set_flag("listen", "0.0.0.0:123");
+		set_flag("listen", "[::]:123");
+	}
+
+	/* cookie keys: read (and created or rotated when due) before the drop */
+	nk_cookie_keys_init(&keys, (unsigned)keep);
+	if (cfg.serve.cookie_keys[0]) {
+		rc = nk_cookie_keys_load(&keys, cfg.serve.cookie_keys, &e);
+		if (rc < 0) {
+			fprintf(stderr, "nts-serve: cookie keys: %s\n", e.msg);
+			return SERVE_EXIT_KEYS;
+		}
+		if (rc == 0 || (rotate_interval > 0 && keys.k[0].created + rotate_interval <= (double)time(NULL))) {
+			if (nk_cookie_keys_rotate(&keys, time(NULL), &e) < 0 ||
+			    nk_cookie_keys_save(&keys, cfg.serve.cookie_keys, &e) < 0) {
+				fprintf(stderr, "nts-serve: cookie keys: %s\n", e.msg);
+				return SERVE_EXIT_KEYS;
+			}
+		}
+		mtime_of(cfg.serve.cookie_keys, &keys_mtime);
+	} else if (nk_cookie_keys_rotate(&keys, time(NULL), &e) < 0) {
+		fprintf(stderr, "nts-serve: cookie keys: %s\n", e.msg);
+		return SERVE_EXIT_KEYS;
+	}
+	if (nk_rl_init(&rl, rate, (unsigned)burst) < 0) {
+		fprintf(stderr, "nts-serve: rate limiter: bad values or CSPRNG failure\n");
+		return NK_EXIT_SOFTWARE;
+	}
+	ntp.keys = &keys;
+	ntp.max_age = max_age;
+	ntp.explain = explain ? stderr : NULL;
+
+	/* bind every socket first */
+	for (size_t i = 0; i < cfg.serve.nlisten; i++) {
+		int fd = bind_sock(&cfg.serve.listen[i], SOCK_DGRAM, &udp[nudp].addr, &udp[nudp].len, &e);
+
+		if (fd < 0) {
+			fprintf(stderr, "nts-serve: %s\n", e.msg);
+			return SERVE_EXIT_BIND;
+		}
+		udp[nudp].fd = fd;
+		listen_ss[nudp] = udp[nudp].addr;
+		listen_len[nudp] = udp[nudp].len;
+		nudp++;
+	}
+	if (cfg.serve.tcp_listen.host[0]) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		tcp_fd = bind_sock(&cfg.serve.tcp_listen, SOCK_STREAM, &ss, &sl, &e);
+		if (tcp_fd < 0) {
+			fprintf(stderr, "nts-serve: %s\n", e.msg);
+			return SERVE_EXIT_BIND;
+		}
+	}
+	tcp.listen = listen_ss;
+	tcp.listenlen = listen_len;
+	tcp.nlisten = nudp;
+	tcp.ntp = &ntp;
+	if (nk_tcp_init(&tcp, tcp_fd, cfg.serve.relay_allow, cfg.serve.nrelay_allow, &e) < 0) {
+		fprintf(stderr, "nts-serve: %s\n", e.msg);
+		return NK_EXIT_CONFIG;
+	}
+	reload_status(1);
+
+	/* then drop privileges */
+	if (cfg.serve.user[0]) {
+		if (drop_privileges(cfg.serve.user, &e) < 0) {
+			fprintf(stderr, "nts-serve: %s\n", e.msg);
+			return SERVE_EXIT_PRIV;
+		}
+	}
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	sigemptyset(&empty);
+
+	{
+		struct nk_rec_writer *w = nk_serve_log_begin("start");
+		char buf[80], id[9];
+
+		for (size_t i = 0; i < nudp && i < 4; i++) {
+			char key[16];
+
+			snprintf(key, sizeof key, i ? "listen%zu" : "listen", i + 1);
+			fmt_addr(buf, sizeof buf, (struct sockaddr *)&udp[i].addr);
+			nk_recw_str(w, key, buf);
+		}
+		if (nudp > 4)
+			nk_recw_u64(w, "listens", nudp);
+		if (tcp_fd >= 0)
+			nk_serve_log_addr(w, "tcp-listen", (struct sockaddr *)&tcp.laddr);
+		nk_recw_u64(w, "relay-allow", cfg.serve.nrelay_allow);
+		snprintf(id, sizeof id, "%08x", (unsigned)keys.k[0].id);
+		nk_recw_str(w, "key-id", id);
+		nk_recw_u64(w, "keys", keys.n);
+		nk_recw_str(w, "cookie-keys", cfg.serve.cookie_keys[0] ? "file" : "memory");
+		nk_recw_str(w, "status", ntp.status.have ? "read" : "none");
+		nk_recw_u64(w, "uid", (uint64_t)getuid());
+		nk_recw_u64(w, "rl-bytes", sizeof rl);
+		nk_serve_log_end(w);
+	}
+
+	while (!sig_term) {
+		size_t n = 0;
+		uint64_t now_ms = nk_serve_now_ms();
+		int to = nk_tcp_timeout(&tcp, now_ms);
+		struct timespec ts;
+		time_t now;
+
+		if (sig_hup) {
+			sig_hup = 0;
+			reload_status(1);
+			reload_keys(1);
+			/* certificate paths: re-read here once the NTS-KE server exists */
+		}
+		if (sig_usr1) {
+			sig_usr1 = 0;
+			rotate_keys(1, "signal");
+		}
+		now = time(NULL);
+		if (now != last_tick) {
+			last_tick = now;
+			reload_status(0);
+			reload_keys(0);
+			if (rotate_interval > 0 && keys.n > 0 && keys.k[0].created + rotate_interval <= (double)now)
+				rotate_keys(0, "scheduled");
+		}
+		for (size_t i = 0; i < nudp; i++) {
+			pfd[n].fd = udp[i].fd;
+			pfd[n].events = POLLIN;
+			pfd[n].revents = 0;
+			n++;
+		}
+		nk_tcp_fill(&tcp, pfd, &n, sizeof pfd / sizeof pfd[0]);
+		if (to < 0 || to > 1000)
+			to = 1000;
+		ts.tv_sec = to / 1000;
+		ts.tv_nsec = (long)(to % 1000) * 1000000L;
+		rc = ppoll(pfd, n, &ts, &empty);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("error", strerror(errno));
+			break;
+		}
+		now_ms = nk_serve_now_ms();
+		for (size_t i = 0; i < nudp; i++)
+			if (pfd[i].revents & POLLIN)
+				udp_service(&udp[i], now_ms);
+		nk_tcp_service(&tcp, pfd, now_ms);
+	}
+
+	{
+		struct nk_rec_writer *w = nk_serve_log_begin("stop");
+
+		nk_recw_u64(w, "udp-requests", udp_req);
+		nk_recw_u64(w, "udp-answers", udp_ans);
+		nk_recw_u64(w, "udp-bytes-in", udp_in);
+		nk_recw_u64(w, "udp-bytes-out", udp_out);
+		nk_recw_u64(w, "ntp", ntp.count[NK_SERVE_PLAIN]);
+		nk_recw_u64(w, "nts", ntp.count[NK_SERVE_NTS]);
+		nk_recw_u64(w, "ntsn", ntp.count[NK_SERVE_NTSN]);
+		nk_recw_u64(w, "bad-auth", ntp.count[NK_SERVE_BADAUTH]);
+		nk_recw_u64(w, "bad-nts", ntp.count[NK_SERVE_BADNTS]);
+		nk_recw_u64(w, "rate-kod", rl.kods);
+		nk_recw_u64(w, "rate-drop", rl.dropped);
+		nk_recw_u64(w, "rl-evictions", rl.evictions);
+		nk_recw_u64(w, "tcp-bytes-in", tcp.bytes_in);
+		nk_recw_u64(w, "tcp-bytes-out", tcp.bytes_out);
+		nk_recw_u64(w, "tcp-local", tcp.frames_local);
+		nk_recw_u64(w, "tcp-relayed", tcp.frames_relayed);
+		nk_recw_u64(w, "tcp-refused", tcp.refused);
+		nk_recw_u64(w, "tcp-malformed", tcp.malformed);
+		nk_recw_u64(w, "tcp-evicted", tcp.evicted);
+		nk_serve_log_end(w);
+	}
+	nk_tcp_close_all(&tcp);
+	for (size_t i = 0; i < nudp; i++)
+		close(udp[i].fd);
+	nk_cookie_keys_wipe(&keys);
+	return NK_EXIT_OK;
+}
