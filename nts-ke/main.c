@@ -24,6 +24,7 @@
 #include "atomicfile.h"
 #include "config.h"
 #include "exitcode.h"
+#include "fanout.h"
 #include "ke.h"
 #include "record.h"
 #include "session.h"
@@ -96,8 +97,6 @@ struct source {
 	uint16_t aead[NK_CFG_MAX_AEAD];
 	size_t naead;
 	/* result */
-	pid_t pid;
-	int fd;
 	char out[8192];
 	size_t outlen;
 	int done;
@@ -105,7 +104,16 @@ struct source {
 
 static struct nk_config cfg;
 static struct source src[MAX_SOURCES];
+static struct nk_fanout_child kids[MAX_SOURCES];
 static size_t nsrc;
+
+/* what every child needs besides its source (set before the fork) */
+static struct {
+	const struct nk_socks5_proxy *proxy;
+	int isolate, skip_window, explain;
+	int64_t cert_time;
+	double timeout;
+} run;
 
 static void die_usage(const char *fmt, const char *arg)
 {
@@ -196,9 +204,13 @@ static int write_state(const char *path, struct nk_err *e)
 	return nk_atomic_commit(&a, e);
 }
 
-static void child(struct source *s, int wfd, const struct nk_socks5_proxy *proxy, int isolate,
-	int64_t cert_time, int skip_window, double timeout, int explain)
+static void child(void *arg, int wfd)
 {
+	struct source *s = arg;
+	const struct nk_socks5_proxy *proxy = run.proxy;
+	int isolate = run.isolate, skip_window = run.skip_window, explain = run.explain;
+	int64_t cert_time = run.cert_time;
+	double timeout = run.timeout;
 	static struct nk_trust trust;
 	struct nk_socks5_proxy p;
 	struct nk_session sess;
@@ -253,6 +265,18 @@ static void child(struct source *s, int wfd, const struct nk_socks5_proxy *proxy
 	fclose(out);
 	nk_trust_free(&trust);
 	_exit(0);
+}
+
+/* A child's line: "ok session ..." or "fail N message"; one per child. */
+static void on_line(void *arg, size_t i, char *text, size_t len)
+{
+	struct source *s = &src[i];
+	(void)arg;
+	if (s->outlen + len + 1 >= sizeof s->out)
+		return;
+	memcpy(s->out + s->outlen, text, len);
+	s->outlen += len;
+	s->out[s->outlen++] = '\n';
 }
 
 static double parse_seconds(const char *s, const char *what)
@@ -455,75 +479,28 @@ int main(int argc, char **argv)
 	}
 
 	/* one child per source, all at once */
+	run.proxy = proxyp;
+	run.isolate = opt_isolate == 1;
+	run.skip_window = skip_window;
+	run.explain = explain;
+	run.cert_time = cert_time;
+	run.timeout = timeout;
 	fflush(NULL);
-	for (size_t i = 0; i < nsrc; i++) {
-		int p[2];
-		if (pipe(p) < 0) {
-			perror("nts-ke: pipe");
+	nk_fanout_init(kids, nsrc);
+	for (size_t i = 0; i < nsrc; i++)
+		if (nk_fanout_start(kids, nsrc, i, child, &src[i]) < 0) {
+			perror("nts-ke: starting a key exchange");
 			return NK_EXIT_SOFTWARE;
 		}
-		src[i].pid = fork();
-		if (src[i].pid < 0) {
-			perror("nts-ke: fork");
-			return NK_EXIT_SOFTWARE;
-		}
-		if (src[i].pid == 0) {
-			close(p[0]);
-			for (size_t k = 0; k < i; k++)
-				close(src[k].fd);
-			child(&src[i], p[1], proxyp, opt_isolate == 1, cert_time, skip_window, timeout, explain);
-		}
-		close(p[1]);
-		src[i].fd = p[0];
-	}
 	if (proxyp)
 		nk_socks5_proxy_wipe(proxyp);
 
 	/* collect, with a hard stop a little after the overall timeout */
-	{
-		struct timespec t0, t;
-		size_t open = nsrc;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		while (open > 0) {
-			struct pollfd pfd[MAX_SOURCES];
-			size_t idx[MAX_SOURCES], n = 0;
-			double el;
-			clock_gettime(CLOCK_MONOTONIC, &t);
-			el = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
-			if (el > timeout + 2)
-				break;
-			for (size_t i = 0; i < nsrc; i++)
-				if (src[i].fd >= 0) {
-					pfd[n].fd = src[i].fd;
-					pfd[n].events = POLLIN;
-					idx[n++] = i;
-				}
-			if (poll(pfd, n, 200) < 0 && errno != EINTR)
-				break;
-			for (size_t k = 0; k < n; k++) {
-				struct source *s = &src[idx[k]];
-				ssize_t r;
-				if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
-					continue;
-				r = read(s->fd, s->out + s->outlen, sizeof s->out - 1 - s->outlen);
-				if (r > 0) {
-					s->outlen += (size_t)r;
-					if (s->outlen < sizeof s->out - 1)
-						continue;
-				}
-				close(s->fd);
-				s->fd = -1;
-				open--;
-			}
-		}
-	}
+	nk_fanout_collect(kids, nsrc, timeout + 2, on_line, NULL);
 	for (size_t i = 0; i < nsrc; i++) {
 		struct source *s = &src[i];
 		s->out[s->outlen] = 0;
-		if (s->fd >= 0) {
-			kill(s->pid, SIGKILL);
-			close(s->fd);
-			s->fd = -1;
+		if (kids[i].killed) {
 			fprintf(stderr, "nts-ke: %s: timed out after %.1f s\n", s->name, timeout);
 			failed++;
 		} else if (strncmp(s->out, "ok session ", 11) == 0 && s->out[s->outlen - 1] == '\n' &&
@@ -545,7 +522,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "nts-ke: %s: %s\n", s->name, *m ? m : "key exchange failed (no result)");
 			failed++;
 		}
-		waitpid(s->pid, NULL, 0);
 	}
 
 	if (opt_state != NULL) {

@@ -24,6 +24,7 @@
 #include "atomicfile.h"
 #include "config.h"
 #include "exitcode.h"
+#include "fanout.h"
 #include "exchange.h"
 #include "record.h"
 #include "session.h"
@@ -86,18 +87,16 @@ struct source {
 	int rate;            /* RATE: skip the next round */
 	unsigned samples;    /* this round */
 	int polled;          /* this round */
-	/* the child of this round */
-	pid_t pid;
-	int fd;
-	char buf[32768];
-	size_t len;
+	/* the child of this round: kids[i] */
 	int ended;
 	int got_session;     /* the child sent back its session */
 };
 
 static struct nk_config cfg;
 static struct source src[MAX_SOURCES];
+static struct nk_fanout_child kids[MAX_SOURCES];
 static size_t nsrc;
+static const struct run_opts *run_ro;   /* this round's options, for the children */
 static struct nk_rec_reader reader;
 /* SIGTERM/SIGINT: finish the round, write the state file, exit */
 static volatile sig_atomic_t stop_sig;
@@ -420,6 +419,13 @@ end:
 }
 
 /* A complete line from a child. */
+static void child_start(void *arg, int wfd)
+{
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	child(arg, wfd, run_ro);
+}
+
 static void child_line(struct source *S, char *line, size_t len)
 {
 	if (strncmp(line, "sample ", 7) == 0) {
@@ -455,6 +461,12 @@ static void child_line(struct source *S, char *line, size_t len)
 	}
 }
 
+static void on_line(void *arg, size_t i, char *text, size_t len)
+{
+	(void)arg;
+	child_line(&src[i], text, len);
+}
+
 /* One round over every usable source. Returns how many were polled. */
 static size_t round_once(const struct run_opts *ro)
 {
@@ -464,15 +476,14 @@ static size_t round_once(const struct run_opts *ro)
 	double limit = (double)ro->count * (ro->timeout + ro->spacing) + 5 * ro->timeout + 5;
 
 	fflush(NULL);
+	run_ro = ro;
+	nk_fanout_init(kids, nsrc);
 	for (size_t i = 0; i < nsrc; i++) {
 		struct source *S = &src[i];
-		int p[2];
 		S->polled = 0;
 		S->samples = 0;
 		S->ended = 0;
 		S->got_session = 0;
-		S->len = 0;
-		S->fd = -1;
 		if (S->denied)
 			continue;
 		if (S->rate) {
@@ -488,87 +499,20 @@ static size_t round_once(const struct run_opts *ro)
 			S->polled = 1;
 			continue;
 		}
-		if (pipe(p) < 0) {
-			perror("nts-poll: pipe");
+		if (nk_fanout_start(kids, nsrc, i, child_start, S) < 0) {
+			perror("nts-poll: starting a poller");
 			exit(NK_EXIT_SOFTWARE);
 		}
-		S->pid = fork();
-		if (S->pid < 0) {
-			perror("nts-poll: fork");
-			exit(NK_EXIT_SOFTWARE);
-		}
-		if (S->pid == 0) {
-			signal(SIGTERM, SIG_DFL);
-			signal(SIGINT, SIG_DFL);
-			close(p[0]);
-			for (size_t k = 0; k < i; k++)
-				if (src[k].fd >= 0)
-					close(src[k].fd);
-			child(S, p[1], ro);
-		}
-		close(p[1]);
-		S->fd = p[0];
 		S->polled = 1;
 		polled++;
 	}
 
 	/* collect, with a hard stop well after the children's own limits */
-	{
-		struct timespec t0, t;
-		size_t open = polled;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		while (open > 0) {
-			struct pollfd pfd[MAX_SOURCES];
-			size_t idx[MAX_SOURCES], n = 0;
-			clock_gettime(CLOCK_MONOTONIC, &t);
-			if ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 > limit)
-				break;
-			for (size_t i = 0; i < nsrc; i++)
-				if (src[i].fd >= 0) {
-					pfd[n].fd = src[i].fd;
-					pfd[n].events = POLLIN;
-					idx[n++] = i;
-				}
-			if (poll(pfd, n, 500) < 0 && errno != EINTR)
-				break;
-			for (size_t k = 0; k < n; k++) {
-				struct source *S = &src[idx[k]];
-				ssize_t r;
-				char *nl;
-				if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
-					continue;
-				r = read(S->fd, S->buf + S->len, sizeof S->buf - 1 - S->len);
-				if (r > 0) {
-					S->len += (size_t)r;
-					while ((nl = memchr(S->buf, '\n', S->len)) != NULL) {
-						size_t l = (size_t)(nl - S->buf);
-						*nl = 0;
-						child_line(S, S->buf, l);
-						nk_wipe(S->buf, l + 1);
-						memmove(S->buf, nl + 1, S->len - l - 1);
-						S->len -= l + 1;
-					}
-					if (S->len < sizeof S->buf - 1)
-						continue;
-				}
-				close(S->fd);
-				S->fd = -1;
-				open--;
-			}
-		}
-	}
+	nk_fanout_collect(kids, nsrc, limit, on_line, NULL);
 	for (size_t i = 0; i < nsrc; i++) {
 		struct source *S = &src[i];
-		if (S->fd >= 0) {
-			kill(S->pid, SIGKILL);
-			close(S->fd);
-			S->fd = -1;
+		if (kids[i].killed)
 			fprintf(stderr, "nts-poll: %s: did not finish in %.0f s: stopped\n", S->s.source, limit);
-		}
-		if (S->polled && S->pid > 0) {
-			waitpid(S->pid, NULL, 0);
-			S->pid = 0;
-		}
 		if (S->polled && !S->got_session && S->s.ncookies > 0) {
 			/* the child may have sent any of its first `count` cookies:
 			 * never risk using one twice (RFC 8915 §5.7, unlinkability) */
@@ -580,7 +524,6 @@ static size_t round_once(const struct run_opts *ro)
 			fprintf(stderr, "nts-poll: %s: no result from the poller: %u cookie(s) it may "
 				"have used are dropped\n", S->s.source, dropped);
 		}
-		nk_wipe(S->buf, sizeof S->buf);
 	}
 	return polled;
 }
