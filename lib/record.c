@@ -663,3 +663,15 @@ int nk_recw_end(struct nk_rec_writer *w, FILE *out)
 	w->buf[w->len] = 0;
 	return fflush(out) == 0 ? 0 : -1;
 }
+
+int nk_rec_get_range(const struct nk_rec *rec, const char *key, double lo, double hi,
+	double *out, struct nk_err *e)
+{
+	if (nk_rec_get_double(rec, key, out, e) < 0)
+		return -1;
+	if (*out < lo || *out > hi) {
+		nk_rec_field_error(rec, key, e, "value out of range [%g, %g]", lo, hi);
+		return -1;
+	}
+	return 0;
+}

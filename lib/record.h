@@ -88,6 +88,9 @@ int nk_rec_parse_line(char *line, size_t len, const char *name,
  *   hex/b64: bytes written (<= cap), or -1 */
 const char *nk_rec_get(const struct nk_rec *rec, const char *key);
 int nk_rec_get_double(const struct nk_rec *rec, const char *key, double *out, struct nk_err *e); /* finite only */
+/* A finite double within [lo, hi]; out of range: "value out of range [lo, hi]". */
+int nk_rec_get_range(const struct nk_rec *rec, const char *key, double lo, double hi,
+	double *out, struct nk_err *e);
 int nk_rec_get_u64(const struct nk_rec *rec, const char *key, uint64_t max, uint64_t *out, struct nk_err *e);
 int nk_rec_get_i64(const struct nk_rec *rec, const char *key, int64_t *out, struct nk_err *e);
 long nk_rec_get_hex(const struct nk_rec *rec, const char *key, void *out, size_t cap, struct nk_err *e);

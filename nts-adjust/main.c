@@ -48,17 +48,6 @@ struct offrec {
 	char refid[64];
 };
 
-static int get_range(const struct nk_rec *rec, const char *key, double lo, double hi,
-	double *out, struct nk_err *e)
-{
-	if (nk_rec_get_double(rec, key, out, e) < 0)
-		return -1;
-	if (*out < lo || *out > hi) {
-		nk_rec_field_error(rec, key, e, "value out of range [%g, %g]", lo, hi);
-		return -1;
-	}
-	return 0;
-}
 
 static int parse_offset(const struct nk_rec *rec, struct offrec *o, struct nk_err *e)
 {
@@ -66,11 +55,11 @@ static int parse_offset(const struct nk_rec *rec, struct offrec *o, struct nk_er
 	const char *refid;
 
 	memset(o, 0, sizeof *o);
-	if (get_range(rec, "t", 0, 1e11, &o->t, e) < 0 ||
-			get_range(rec, "offset", -4e9, 4e9, &o->offset, e) < 0 ||
-			get_range(rec, "error", 0, 1e6, &o->error, e) < 0 ||
-			get_range(rec, "root-delay", 0, 1e6, &o->root_delay, e) < 0 ||
-			get_range(rec, "root-disp", 0, 1e6, &o->root_disp, e) < 0)
+	if (nk_rec_get_range(rec, "t", 0, 1e11, &o->t, e) < 0 ||
+			nk_rec_get_range(rec, "offset", -4e9, 4e9, &o->offset, e) < 0 ||
+			nk_rec_get_range(rec, "error", 0, 1e6, &o->error, e) < 0 ||
+			nk_rec_get_range(rec, "root-delay", 0, 1e6, &o->root_delay, e) < 0 ||
+			nk_rec_get_range(rec, "root-disp", 0, 1e6, &o->root_disp, e) < 0)
 		return -1;
 	if (nk_rec_get_u64(rec, "leap", 3, &u, e) < 0)
 		return -1;
@@ -121,13 +110,13 @@ static int state_load(const char *path, struct nk_adj_state *st, struct nk_err *
 	if (nk_rec_get_u64(&rec, "started", 1, &u, e) < 0)
 		goto bad;
 	st->started = (int)u;
-	if (get_range(&rec, "created", 0, 1e11, &st->created, e) < 0 ||
-			get_range(&rec, "accumulated", 0, 1e12, &st->accumulated, e) < 0 ||
-			get_range(&rec, "freq-ppm", -NK_ADJ_MAXFREQ, NK_ADJ_MAXFREQ, &st->freq_ppm, e) < 0 ||
-			get_range(&rec, "last-t", 0, 1e11, &st->last_t, e) < 0)
+	if (nk_rec_get_range(&rec, "created", 0, 1e11, &st->created, e) < 0 ||
+			nk_rec_get_range(&rec, "accumulated", 0, 1e12, &st->accumulated, e) < 0 ||
+			nk_rec_get_range(&rec, "freq-ppm", -NK_ADJ_MAXFREQ, NK_ADJ_MAXFREQ, &st->freq_ppm, e) < 0 ||
+			nk_rec_get_range(&rec, "last-t", 0, 1e11, &st->last_t, e) < 0)
 		goto bad;
 	if (nk_rec_get_u64(&rec, "loop", 1000000, &u, e) < 0 ||
-			get_range(&rec, "loop-start", 0, 1e11, &st->loop_start, e) < 0)
+			nk_rec_get_range(&rec, "loop-start", 0, 1e11, &st->loop_start, e) < 0)
 		goto bad;
 	st->loop = (unsigned)u;
 	if (nk_rec_get_u64(&rec, "updates", UINT32_MAX, &u, e) < 0)

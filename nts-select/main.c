@@ -78,17 +78,6 @@ static void refid_of(const struct nk_sel_source *s, char *out, size_t cap)
 	snprintf(out, cap, "%08x", (unsigned)h);
 }
 
-static int get_range(const struct nk_rec *rec, const char *key, double lo, double hi,
-	double *out, struct nk_err *e)
-{
-	if (nk_rec_get_double(rec, key, out, e) < 0)
-		return -1;
-	if (*out < lo || *out > hi) {
-		nk_rec_field_error(rec, key, e, "value out of range [%g, %g]", lo, hi);
-		return -1;
-	}
-	return 0;
-}
 
 static int name_ok(const char *s)
 {
@@ -147,12 +136,12 @@ static int take_sample(const struct nk_rec *rec, double *tout, struct nk_err *e)
 		nk_rec_field_error(rec, "source", e, "must be 1..63 bytes without ',' or ':'");
 		return -1;
 	}
-	if (get_range(rec, "t", 0, 1e11, &s.t, e) < 0 ||
-			get_range(rec, "offset", -4e9, 4e9, &s.offset, e) < 0 ||
-			get_range(rec, "delay", -4e9, 4e9, &s.delay, e) < 0 ||
-			get_range(rec, "disp", 0, 1e6, &s.disp, e) < 0 ||
-			get_range(rec, "root-delay", 0, 1e6, &s.root_delay, e) < 0 ||
-			get_range(rec, "root-disp", 0, 1e6, &s.root_disp, e) < 0)
+	if (nk_rec_get_range(rec, "t", 0, 1e11, &s.t, e) < 0 ||
+			nk_rec_get_range(rec, "offset", -4e9, 4e9, &s.offset, e) < 0 ||
+			nk_rec_get_range(rec, "delay", -4e9, 4e9, &s.delay, e) < 0 ||
+			nk_rec_get_range(rec, "disp", 0, 1e6, &s.disp, e) < 0 ||
+			nk_rec_get_range(rec, "root-delay", 0, 1e6, &s.root_delay, e) < 0 ||
+			nk_rec_get_range(rec, "root-disp", 0, 1e6, &s.root_disp, e) < 0)
 		return -1;
 	if (nk_rec_get_u64(rec, "stratum", 255, &u, e) < 0)
 		return -1;
