@@ -160,7 +160,7 @@ int nk_session_write(const struct nk_session *s, FILE *out, struct nk_err *e)
 	nk_recw_i64(&w, "not-after", s->not_after);
 	nk_recw_i64(&w, "ke-at", s->ke_at);
 	rc = nk_recw_end(&w, out);
-	nk_wipe(&w, sizeof w);
+	nk_wipe(w.buf, w.len < sizeof w.buf ? w.len : sizeof w.buf);   /* only what was written */
 	nk_wipe(cookies, sizeof cookies);
 	if (rc < 0)
 		nk_errf(e, "session %s: cannot write the record", s->source);
