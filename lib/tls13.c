@@ -1250,7 +1250,9 @@ long nk_tls13_write(struct nk_tls13 *c, const void *data, size_t len)
 	const unsigned char *p = data;
 	size_t done = 0;
 
-	if (c->state != NK_C_CONNECTED || c->close_sent)
+	/* §6.1: the peer's close_notify closes only its write side; ours
+	 * stays open until we send close_notify ourselves */
+	if ((c->state != NK_C_CONNECTED && c->state != NK_C_CLOSED) || c->close_sent)
 		return -1;
 	while (done < len) {
 		size_t room = sizeof c->out - c->out_len, k;

@@ -228,7 +228,9 @@ void nk_tls13_eof(struct nk_tls13 *c);
 enum nk_tls13_status nk_tls13_status(const struct nk_tls13 *c);
 const char *nk_tls13_error(const struct nk_tls13 *c);
 
-/* Application data (status OPEN). write: bytes accepted (maybe fewer than
+/* Application data (status OPEN; write also in status CLOSED until our own
+ * nk_tls13_close(): the peer's close_notify closes only its side, §6.1).
+ * write: bytes accepted (maybe fewer than
  * len when the output buffer is full; 0 then), -1 when not open.
  * read: bytes copied (0: none available now), -1 when failed. */
 long nk_tls13_write(struct nk_tls13 *c, const void *data, size_t len);
