@@ -140,15 +140,3 @@ long nk_serve_ke_eof(struct nk_serve_ke *k, uint8_t *out, size_t cap, struct nk_
 	(void)nk_ntske_end(&k->p, e);
 	return error_resp(k, NK_NTSKE_ERR_BAD_REQUEST, out, cap);
 }
-
-/* ---- the TLS side ------------------------------------------------------
- * STUB: the NTS-KE listener needs lib/tls13's server role (ALPN ntske/1,
- * the certificate from --cert/--key, the exporter above). When it exists,
- * this is where the accepted TCP connections get a TLS server context,
- * their decrypted bytes go to nk_serve_ke_feed() with the engine's
- * exporter, and the response goes back before close_notify. Until then
- * nts-serve refuses --ke-listen. */
-int nk_serve_ke_tls_available(void)
-{
-	return 0;
-}

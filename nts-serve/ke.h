@@ -74,10 +74,7 @@ long nk_serve_ke_feed(struct nk_serve_ke *k, const struct nk_serve_ke_conf *conf
 long nk_serve_ke_eof(struct nk_serve_ke *k, uint8_t *out, size_t cap, struct nk_err *e);
 void nk_serve_ke_wipe(struct nk_serve_ke *k);
 
-/* The TLS side: starting the NTS-KE listener. Until lib/tls13 has a server
- * role this refuses with NK_SERVE_KE_UNAVAILABLE_MSG (exit status
- * NK_SERVE_EXIT_NOKE in main.c). */
-#define NK_SERVE_KE_UNAVAILABLE_MSG "NTS-KE server needs the TLS 1.3 server role (not built yet)"
-int nk_serve_ke_tls_available(void);
+/* The TLS side (the listener, ALPN, certificates, the exporter) is
+ * kesrv.c's. */
 
 #endif

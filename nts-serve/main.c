@@ -29,6 +29,7 @@
 #include "cookie.h"
 #include "exitcode.h"
 #include "ke.h"
+#include "kesrv.h"
 #include "ntpserve.h"
 #include "ratelimit.h"
 #include "record.h"
@@ -38,7 +39,7 @@
 /* tool-specific exit codes (nts-serve(8), EXIT STATUS) */
 #define SERVE_EXIT_BIND  3      /* a socket could not be bound */
 #define SERVE_EXIT_PRIV  4      /* dropping privileges failed */
-#define SERVE_EXIT_NOKE  5      /* --ke-listen: the TLS 1.3 server role is not built yet */
+#define SERVE_EXIT_CERT  5      /* --cert/--key unreadable, malformed, or not a pair */
 #define SERVE_EXIT_KEYS  6      /* cookie key file unreadable, malformed or unwritable */
 
 static const char usage[] =
@@ -47,11 +48,13 @@ static const char usage[] =
 	"                 [--tcp-listen ADDR:PORT] [--relay-allow HOST:PORT]...\n"
 	"                 [--status FILE] [--user USER] [--explain]\n"
 	"                 [--rate N] [--burst N] [--status-max-age S] [--rotate S] [--keep N]\n"
+	"                 [--ntp-server HOST] [--ntp-port PORT]\n"
 	"Serves NTP and NTS-protected NTP on each --listen address (default\n"
 	"0.0.0.0:123 and [::]:123), NTP over TCP frames on --tcp-listen, relaying\n"
-	"to --relay-allow destinations. Logs `serve` records on stderr.\n"
+	"to --relay-allow destinations, NTS-KE (TLS 1.3, ALPN ntske/1) on --ke-listen\n"
+	"with --cert/--key. Logs `serve` records on stderr.\n"
 	"Exit: 0 stopped by SIGTERM/SIGINT, 3 cannot bind, 4 privilege drop failed,\n"
-	"5 NTS-KE server not available, 6 cookie key file error, 64 usage, 78 bad config.\n";
+	"5 certificate or key error, 6 cookie key file error, 64 usage, 78 bad config.\n";
 
 /* ---- log records --------------------------------------------------------- */
 
@@ -97,7 +100,7 @@ int nk_serve_log_client_ok(void)
 	return 1;
 }
 
-static int fmt_addr(char *out, size_t cap, const struct sockaddr *sa)
+int nk_serve_fmt_addr(char *out, size_t cap, const struct sockaddr *sa)
 {
 	char h[INET6_ADDRSTRLEN];
 
@@ -120,7 +123,7 @@ void nk_serve_log_addr(struct nk_rec_writer *w, const char *key, const struct so
 {
 	char buf[80];
 
-	if (fmt_addr(buf, sizeof buf, sa) > 0)
+	if (nk_serve_fmt_addr(buf, sizeof buf, sa) > 0)
 		nk_recw_str(w, key, buf);
 }
 
@@ -150,6 +153,10 @@ static struct nk_config cfg;
 static struct nk_cookie_keys keys;
 static struct nk_rl rl;
 static struct nk_tcp tcp;
+static struct nk_kesrv kesrv;
+static struct nk_serve_ke_conf ke_conf;
+static char ke_ntp_server[256];
+static double ke_ntp_port = -1;
 static struct nk_serve_ntp ntp;
 static struct udp_sock udp[NK_CFG_MAX_LISTEN];
 static struct sockaddr_storage listen_ss[NK_CFG_MAX_LISTEN];
@@ -477,7 +484,7 @@ static void udp_service(struct udp_sock *u, uint64_t now_ms)
 		if (explain) {
 			char a[80];
 
-			fmt_addr(a, sizeof a, (struct sockaddr *)&from);
+			nk_serve_fmt_addr(a, sizeof a, (struct sockaddr *)&from);
 			fprintf(stderr, "nts-serve: UDP request from %s, %zd octets\n", a, r);
 			nk_ntp_explain(stderr, "nts-serve: request: ", in, (size_t)r, rx.tv_sec);
 		}
@@ -544,10 +551,10 @@ static int parse_num(const char *flag, const char *v, double lo, double hi, doub
 
 int main(int argc, char **argv)
 {
-	static struct pollfd pfd[NK_CFG_MAX_LISTEN + 1 + 3 * NK_TCP_MAX_CONN];
+	static struct pollfd pfd[NK_CFG_MAX_LISTEN + 1 + 3 * NK_TCP_MAX_CONN + 1 + NK_KE_MAX_CONN];
 	const char *config = NULL;
 	double rate = 2, burst = 16, keep = NK_COOKIE_KEEP, max_age = NK_SERVE_STATUS_MAX_AGE;
-	int listen_flag = 0, allow_flag = 0, tcp_fd = -1;
+	int listen_flag = 0, allow_flag = 0, tcp_fd = -1, ke_fd = -1;
 	struct nk_err e;
 	struct sigaction sa;
 	sigset_t block, empty;
@@ -603,6 +610,19 @@ int main(int argc, char **argv)
 				return NK_EXIT_USAGE;
 			continue;
 		}
+		if (strcmp(a, "--ntp-port") == 0) {
+			if (parse_num(a, v, 1, 65535, &ke_ntp_port) < 0)
+				return NK_EXIT_USAGE;
+			continue;
+		}
+		if (strcmp(a, "--ntp-server") == 0) {
+			if (!v[0] || strlen(v) > 255 || strchr(v, ' ')) {
+				fprintf(stderr, "nts-serve: --ntp-server: want a host name or address of 1 to 255 characters\n");
+				return NK_EXIT_USAGE;
+			}
+			snprintf(ke_ntp_server, sizeof ke_ntp_server, "%s", v);
+			continue;
+		}
 		if (strcmp(a, "--keep") == 0) {
 			if (parse_num(a, v, 1, NK_COOKIE_MAX_KEYS, &keep) < 0)
 				return NK_EXIT_USAGE;
@@ -637,13 +657,10 @@ int main(int argc, char **argv)
 		if (set_flag(map[k][1], v) < 0)
 			return NK_EXIT_USAGE;
 	}
-	if (cfg.serve.ke_listen.host[0]) {
-		/* STUB (ke.c): the NTS-KE listener waits for lib/tls13's server role */
-		if (!nk_serve_ke_tls_available()) {
-			fprintf(stderr, "nts-serve: --ke-listen %s:%u: %s\n", cfg.serve.ke_listen.host,
-				(unsigned)cfg.serve.ke_listen.port, NK_SERVE_KE_UNAVAILABLE_MSG);
-			return SERVE_EXIT_NOKE;
-		}
+	if (cfg.serve.ke_listen.host[0] && (!cfg.serve.cert[0] || !cfg.serve.key[0])) {
+		fprintf(stderr, "nts-serve: --ke-listen %s:%u needs --cert FULLCHAIN.pem and --key PRIVKEY.pem\n",
+			cfg.serve.ke_listen.host, (unsigned)cfg.serve.ke_listen.port);
+		return NK_EXIT_USAGE;
 	}
 	if (cfg.serve.nlisten == 0 && !cfg.serve.tcp_listen.host[0]) {
 		set_flag("listen", "0.0.0.0:123");
@@ -709,6 +726,33 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nts-serve: %s\n", e.msg);
 		return NK_EXIT_CONFIG;
 	}
+	if (cfg.serve.ke_listen.host[0]) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		ke_fd = bind_sock(&cfg.serve.ke_listen, SOCK_STREAM, &ss, &sl, &e);
+		if (ke_fd < 0) {
+			fprintf(stderr, "nts-serve: %s\n", e.msg);
+			return SERVE_EXIT_BIND;
+		}
+	}
+	/* NTS-KE (RFC 8915 §4): Port record when the NTP port is not 123
+	 * (§4.1.8), Server record only when configured (§4.1.7) */
+	ke_conf.keys = &keys;
+	ke_conf.explain = explain ? stderr : NULL;
+	if (ke_ntp_server[0])
+		ke_conf.ntp_server = ke_ntp_server;
+	if (ke_ntp_port > 0)
+		ke_conf.ntp_port = (uint16_t)ke_ntp_port;
+	else if (nudp > 0 && cfg.serve.listen[0].port != 123)
+		ke_conf.ntp_port = cfg.serve.listen[0].port;
+	if (ke_conf.ntp_port == 123)
+		ke_conf.ntp_port = 0;
+	/* certificates: read before the privilege drop */
+	if (nk_kesrv_init(&kesrv, ke_fd, cfg.serve.cert, cfg.serve.key, &ke_conf, explain, &e) < 0) {
+		fprintf(stderr, "nts-serve: %s\n", e.msg);
+		return SERVE_EXIT_CERT;
+	}
 	reload_status(1);
 
 	/* then drop privileges */
@@ -743,13 +787,24 @@ int main(int argc, char **argv)
 			char key[16];
 
 			snprintf(key, sizeof key, i ? "listen%zu" : "listen", i + 1);
-			fmt_addr(buf, sizeof buf, (struct sockaddr *)&udp[i].addr);
+			nk_serve_fmt_addr(buf, sizeof buf, (struct sockaddr *)&udp[i].addr);
 			nk_recw_str(w, key, buf);
 		}
 		if (nudp > 4)
 			nk_recw_u64(w, "listens", nudp);
 		if (tcp_fd >= 0)
 			nk_serve_log_addr(w, "tcp-listen", (struct sockaddr *)&tcp.laddr);
+		if (ke_fd >= 0) {
+			const struct nk_ke_cred *kc = nk_kesrv_current(&kesrv);
+
+			nk_serve_log_addr(w, "ke-listen", (struct sockaddr *)&kesrv.laddr);
+			nk_recw_str(w, "cert-key", kc->c.key.key_type == BR_KEYTYPE_RSA ? "rsa" : "ec");
+			nk_recw_u64(w, "chain", kc->c.chain_len);
+			nk_recw_i64(w, "not-before", kc->not_before);
+			nk_recw_i64(w, "not-after", kc->not_after);
+			nk_recw_u64(w, "ke-slots", NK_KE_MAX_CONN);
+			nk_recw_u64(w, "ntp-port", ke_conf.ntp_port ? ke_conf.ntp_port : 123);
+		}
 		nk_recw_u64(w, "relay-allow", cfg.serve.nrelay_allow);
 		snprintf(id, sizeof id, "%08x", (unsigned)keys.k[0].id);
 		nk_recw_str(w, "key-id", id);
@@ -764,7 +819,7 @@ int main(int argc, char **argv)
 	while (!sig_term) {
 		size_t n = 0;
 		uint64_t now_ms = nk_serve_now_ms();
-		int to = nk_tcp_timeout(&tcp, now_ms);
+		int to = nk_tcp_timeout(&tcp, now_ms), kto = nk_kesrv_timeout(&kesrv, now_ms);
 		struct timespec ts;
 		time_t now;
 
@@ -772,7 +827,8 @@ int main(int argc, char **argv)
 			sig_hup = 0;
 			reload_status(1);
 			reload_keys(1);
-			/* certificate paths: re-read here once the NTS-KE server exists */
+			if (ke_fd >= 0 && nk_kesrv_reload(&kesrv, &e) < 0)
+				log_error("reload", e.msg);
 		}
 		if (sig_usr1) {
 			sig_usr1 = 0;
@@ -793,6 +849,9 @@ int main(int argc, char **argv)
 			n++;
 		}
 		nk_tcp_fill(&tcp, pfd, &n, sizeof pfd / sizeof pfd[0]);
+		nk_kesrv_fill(&kesrv, pfd, &n, sizeof pfd / sizeof pfd[0]);
+		if (kto >= 0 && (to < 0 || kto < to))
+			to = kto;
 		if (to < 0 || to > 1000)
 			to = 1000;
 		ts.tv_sec = to / 1000;
@@ -809,6 +868,7 @@ int main(int argc, char **argv)
 			if (pfd[i].revents & POLLIN)
 				udp_service(&udp[i], now_ms);
 		nk_tcp_service(&tcp, pfd, now_ms);
+		nk_kesrv_service(&kesrv, pfd, now_ms);
 	}
 
 	{
@@ -833,9 +893,20 @@ int main(int argc, char **argv)
 		nk_recw_u64(w, "tcp-refused", tcp.refused);
 		nk_recw_u64(w, "tcp-malformed", tcp.malformed);
 		nk_recw_u64(w, "tcp-evicted", tcp.evicted);
+		if (ke_fd >= 0) {
+			nk_recw_u64(w, "ke-accepted", kesrv.accepted);
+			nk_recw_u64(w, "ke-answered", kesrv.answered);
+			nk_recw_u64(w, "ke-errors", kesrv.errors);
+			nk_recw_u64(w, "ke-no-aead", kesrv.no_aead);
+			nk_recw_u64(w, "ke-tls-failed", kesrv.tls_failed);
+			nk_recw_u64(w, "ke-timeouts", kesrv.timeouts);
+			nk_recw_u64(w, "ke-evicted", kesrv.evicted);
+			nk_recw_u64(w, "ke-reloads", kesrv.reloads);
+		}
 		nk_serve_log_end(w);
 	}
 	nk_tcp_close_all(&tcp);
+	nk_kesrv_close_all(&kesrv);
 	for (size_t i = 0; i < nudp; i++)
 		close(udp[i].fd);
 	nk_cookie_keys_wipe(&keys);

@@ -49,6 +49,8 @@ void nk_serve_log_end(struct nk_rec_writer *w);
 /* 1 when a per-client record may be written now (counts the others). */
 int nk_serve_log_client_ok(void);
 void nk_serve_log_addr(struct nk_rec_writer *w, const char *key, const struct sockaddr *sa);
+/* "ADDR:PORT" ([v6]:port) of a socket address; snprintf-like result. */
+int nk_serve_fmt_addr(char *out, size_t cap, const struct sockaddr *sa);
 
 #define NK_TCP_MAX_CONN     128
 #define NK_TCP_MAX_FRAMES   1024
