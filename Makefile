@@ -3,6 +3,7 @@
 #   make check           install test dependencies, build with ASan+UBSan into build/san, run every test
 #   make fuzz            libFuzzer targets (clang) into build/fuzz
 #   make bench           benchmarks (not timed tests), print figures
+#   make demo            the pipeline against a local nts-serve through a local Dante proxy
 #   make install PREFIX=/usr/local DESTDIR=
 .SUFFIXES:
 
@@ -90,6 +91,10 @@ $(FUZZ_BIN): build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
 
 fuzz: $(FUZZ_BIN)
 
+# the whole pipeline against a local NTS server through a local SOCKS5 proxy
+demo: all
+	sh scripts/demo
+
 bench: all
 	sh tests/bench/run $(B)
 
@@ -112,4 +117,4 @@ install: all
 clean:
 	rm -rf build
 
-.PHONY: all tests check fuzz bench install clean
+.PHONY: all tests check fuzz bench demo install clean
