@@ -45,7 +45,7 @@ def main():
             p = line.split()
             if len(p) >= 6 and p[0] == "650" and p[1] == "STREAM" and p[3] == "SUCCEEDED":
                 # Tor's own directory fetches are not the command's streams
-                if "PURPOSE=DIR_FETCH" in line or "PURPOSE=DIR_UPLOAD" in line or ".exit:" in p[5]:
+                if "PURPOSE=" in line and "PURPOSE=USER" not in line:
                     continue
                 streams[p[2]] = (p[4], p[5])
 

@@ -10,6 +10,9 @@
 if ! t_is_root; then t_skip "needs root (network namespace, chronyd -u root)"; exit 0; fi
 NS=ntskit-e2e
 if [ -z "${NTSKIT_E2E_INNER:-}" ]; then
+  # NTPsec is unpacked from its Debian package here, where apt can reach the mirror
+  . "$NTSKIT_TOP/tests/peers/ntpsec.sh"
+  peer_ntpsec_prepare || { t_fail "NTPsec unpacked" "$PEER_WHY"; exit 0; }
   t_netns $NS || { t_fail "network namespace $NS" "ip netns add failed"; exit 0; }
   ip netns exec $NS env NTSKIT_E2E_INNER=1 sh "$0"
   exit $?
