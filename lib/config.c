@@ -37,7 +37,7 @@ enum key {
 	K_A_STEP, K_A_PANIC_SINGLE, K_A_PANIC_STARTUP, K_A_PANIC_FWD, K_A_PANIC_BWD,
 	K_A_PANIC_ACC, K_A_STATUS, K_A_STATE,
 	K_V_LISTEN, K_V_KE_LISTEN, K_V_CERT, K_V_KEY, K_V_COOKIE_KEYS, K_V_TCP_LISTEN,
-	K_V_RELAY_ALLOW, K_V_STATUS, K_V_USER,
+	K_V_RELAY_ALLOW, K_V_STATUS, K_V_USER, K_V_NTP_SERVER, K_V_NTP_PORT,
 	K_COUNT
 };
 
@@ -83,6 +83,8 @@ static const struct keydef {
 	[K_V_RELAY_ALLOW] = { S_SERVE, "relay-allow", 1 },
 	[K_V_STATUS] = { S_SERVE, "status", 0 },
 	[K_V_USER] = { S_SERVE, "user", 0 },
+	[K_V_NTP_SERVER] = { S_SERVE, "ntp-server", 0 },
+	[K_V_NTP_PORT] = { S_SERVE, "ntp-port", 0 },
 };
 
 struct ctx {
@@ -784,6 +786,12 @@ static int set_key(struct ctx *x, const char *name, const char *v)
 		break;
 	case K_V_USER:
 		r = set_string(x, name, v, c->serve.user, sizeof c->serve.user);
+		break;
+	case K_V_NTP_SERVER:
+		r = set_host(x, name, v, c->serve.ntp_server, "ntp-port");
+		break;
+	case K_V_NTP_PORT:
+		r = set_port(x, name, v, &c->serve.ntp_port);
 		break;
 	case K_COUNT:
 		break;

@@ -113,6 +113,8 @@ struct nk_cfg_serve {
 	char cert[NK_CFG_PATH], key[NK_CFG_PATH], cookie_keys[NK_CFG_PATH];
 	char status_file[NK_CFG_PATH];
 	char user[64];
+	char ntp_server[NK_CFG_HOST];   /* NTS-KE Server record (RFC 8915 §4.1.7); "" : none */
+	uint16_t ntp_port;              /* NTS-KE Port record; 0 : the first listen port */
 };
 
 struct nk_config {

@@ -742,8 +742,12 @@ int main(int argc, char **argv)
 	ke_conf.explain = explain ? stderr : NULL;
 	if (ke_ntp_server[0])
 		ke_conf.ntp_server = ke_ntp_server;
+	else if (cfg.serve.ntp_server[0])
+		ke_conf.ntp_server = cfg.serve.ntp_server;
 	if (ke_ntp_port > 0)
 		ke_conf.ntp_port = (uint16_t)ke_ntp_port;
+	else if (cfg.serve.ntp_port > 0)
+		ke_conf.ntp_port = cfg.serve.ntp_port;
 	else if (nudp > 0 && cfg.serve.listen[0].port != 123)
 		ke_conf.ntp_port = cfg.serve.listen[0].port;
 	if (ke_conf.ntp_port == 123)

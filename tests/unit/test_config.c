@@ -208,6 +208,17 @@ static void test_full(void **state)
 }
 
 /* The shipped example expresses the write-up's setup and loads cleanly. */
+static void test_serve_ntp_names(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	assert_int_equal(load("[serve]\nntp-server = ntp.example.org\nntp-port = 11123\n", &e), 0);
+	assert_string_equal(cfg.serve.ntp_server, "ntp.example.org");
+	assert_int_equal(cfg.serve.ntp_port, 11123);
+	BAD("[serve]\nntp-server = ntp.example.org:123\n", 2, "ntp-server");
+	BAD("[serve]\nntp-port = 0\n", 2, "ntp-port");
+}
+
 static void test_example(void **state)
 {
 	struct nk_err e;
@@ -482,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_serve_ntp_names),
 		cmocka_unit_test(test_bad_syntax),
 		cmocka_unit_test(test_bad_sources),
 		cmocka_unit_test(test_bad_values),
