@@ -744,6 +744,8 @@ int main(int argc, char **argv)
 		ke_conf.ntp_server = ke_ntp_server;
 	else if (cfg.serve.ntp_server[0])
 		ke_conf.ntp_server = cfg.serve.ntp_server;
+	/* TCP frames that name this server so are answered here, not relayed */
+	tcp.own_name = ke_conf.ntp_server;
 	if (ke_ntp_port > 0)
 		ke_conf.ntp_port = (uint16_t)ke_ntp_port;
 	else if (cfg.serve.ntp_port > 0)

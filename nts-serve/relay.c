@@ -200,6 +200,10 @@ static int is_local(const struct nk_tcp *t, const struct nk_socks5_addr *d)
 		static const char onion[] = ".onion";
 		size_t ol = sizeof onion - 1;
 
+		/* the name our NTS-KE answers give for this server (ntp-server) */
+		if (t->own_name != NULL && strlen(t->own_name) == d->len &&
+		    strncasecmp((const char *)d->a, t->own_name, d->len) == 0)
+			return 1;
 		return d->len > ol && strncasecmp((const char *)d->a + d->len - ol, onion, ol) == 0;
 	}
 	if (nk_socks5_addr_to_sockaddr(d, &ss, &sl) < 0)

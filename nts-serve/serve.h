@@ -103,6 +103,7 @@ struct nk_tcp {
 	struct nk_tcp_allow allow[NK_CFG_MAX_ALLOW];
 	size_t nallow;
 	struct nk_serve_ntp *ntp;
+	const char *own_name;           /* the NTS-KE Server record's name (ntp-server), or NULL */
 	size_t nconn;                   /* connections open */
 	uint64_t bytes_in, bytes_out, frames_local, frames_relayed, refused, malformed, evicted;
 	struct nk_tcp_conn conn[NK_TCP_MAX_CONN];

@@ -97,6 +97,11 @@ static void test_local(void **state)
 	a = addr("::", 9);            assert_true(is_local(&t, &a));
 	a = addr("abcdefghij.onion", 123); assert_true(is_local(&t, &a));
 	a = addr("ABC.ONION", 1);     assert_true(is_local(&t, &a));
+	a = addr("time.example.org", 123); assert_false(is_local(&t, &a));
+	t.own_name = "time.example.org";
+	a = addr("Time.Example.ORG", 123); assert_true(is_local(&t, &a));  /* our ntp-server name */
+	a = addr("time.example.org.evil", 123); assert_false(is_local(&t, &a));
+	t.own_name = NULL;
 	a = addr("onion", 123);       assert_false(is_local(&t, &a));
 	a = addr("xonion", 123);      assert_false(is_local(&t, &a));
 	a = addr("localhost", 123);   assert_false(is_local(&t, &a));
