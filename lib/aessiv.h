@@ -30,12 +30,14 @@
 
 #include <bearssl.h>
 
-/* (also defined, identically, in ntske.h) */
-#ifndef NK_AEAD_AES_SIV_CMAC_256
-#define NK_AEAD_AES_SIV_CMAC_256 15
+/* AEAD algorithm ids (IANA "AEAD Algorithms"), the one definition every
+ * module uses. 15-17 are implemented here; the GCM-SIV ids are only named
+ * (a configuration may offer them, nothing here implements them). */
+#define NK_AEAD_AES_SIV_CMAC_256 15     /* RFC 5297; mandatory in RFC 8915 §5.1 */
 #define NK_AEAD_AES_SIV_CMAC_384 16
 #define NK_AEAD_AES_SIV_CMAC_512 17
-#endif
+#define NK_AEAD_AES_128_GCM_SIV  30     /* RFC 8452 */
+#define NK_AEAD_AES_256_GCM_SIV  31
 
 #define NK_SIV_TAG_LEN 16
 #define NK_CMAC_LEN 16

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aessiv.h"
 #include "util.h"
 
 #define NK_CFG_MAX_SOURCES 32
@@ -40,12 +41,7 @@
 #define NK_CFG_KE_PORT     4460         /* RFC 8915 §6 */
 #define NK_CFG_NTP_PORT    123
 
-/* AEAD algorithm ids (IANA "AEAD Algorithms" registry) that the file may name. */
-#define NK_AEAD_AES_SIV_CMAC_256 15     /* RFC 5297; mandatory in RFC 8915 §5.1 */
-#define NK_AEAD_AES_SIV_CMAC_384 16
-#define NK_AEAD_AES_SIV_CMAC_512 17
-#define NK_AEAD_AES_128_GCM_SIV  30     /* RFC 8452 */
-#define NK_AEAD_AES_256_GCM_SIV  31
+/* The AEAD ids the file may name: NK_AEAD_* in aessiv.h. */
 
 struct nk_cfg_addr {                /* a host:port; host is a name or an IP literal */
 	char host[NK_CFG_HOST];

@@ -92,6 +92,7 @@
 
 #include "aessiv.h"
 #include "ntp.h"
+#include "ntske.h"
 #include "util.h"
 
 /* Extension field types (RFC 8915 §7.5) */
@@ -103,7 +104,7 @@
 #define NK_NTS_UID_LEN     32   /* what we send (§5.3: at least 32) */
 #define NK_NTS_UID_MAX     64   /* longest UID a server echoes from a request */
 #define NK_NTS_NONCE_LEN   16   /* what we send; N_REQ for SIV (§5.6) */
-#define NK_NTS_COOKIE_MAX  256  /* = NK_NTSKE_COOKIE_MAX */
+#define NK_NTS_COOKIE_MAX  NK_NTSKE_COOKIE_MAX
 #define NK_NTS_MAX_COOKIES 8
 #define NK_NTS_MAX_PLACEHOLDERS 7  /* §5.7: SHOULD NOT send more than 7 */
 

@@ -77,6 +77,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "aessiv.h"
 #include "util.h"
 
 /* Record types (RFC 8915 §4.1, IANA "NTS-KE Record Types") */
@@ -93,11 +94,7 @@
 /* Next Protocol IDs (IANA "NTS Next Protocols") */
 #define NK_NTSKE_PROTO_NTPV4 0
 
-/* AEAD identifiers (IANA "AEAD Algorithms") that matter here */
-#define NK_AEAD_AES_SIV_CMAC_256 15
-#define NK_AEAD_AES_SIV_CMAC_384 16
-#define NK_AEAD_AES_SIV_CMAC_512 17
-#define NK_AEAD_AES_128_GCM_SIV  30
+/* AEAD identifiers: NK_AEAD_* in aessiv.h */
 
 /* Error codes (RFC 8915 §4.1.3) */
 #define NK_NTSKE_ERR_UNRECOGNIZED_CRITICAL 0

@@ -3,15 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-size_t nk_session_key_len(uint16_t aead)
-{
-	switch (aead) {
-	case 15: return 32;   /* AEAD_AES_SIV_CMAC_256 */
-	case 16: return 48;   /* AEAD_AES_SIV_CMAC_384 */
-	case 17: return 64;   /* AEAD_AES_SIV_CMAC_512 */
-	default: return 0;
-	}
-}
+#include "aessiv.h"
 
 int nk_session_name_ok(const char *name)
 {
@@ -65,7 +57,7 @@ int nk_session_from_rec(struct nk_session *s, const struct nk_rec *rec, struct n
 	if (nk_rec_get_u64(rec, "aead", 65535, &u, e) < 0)
 		return -1;
 	s->aead = (uint16_t)u;
-	s->key_len = nk_session_key_len(s->aead);
+	s->key_len = nk_siv_key_len(s->aead);
 	if (s->key_len == 0) {
 		nk_rec_field_error(rec, "aead", e, "unsupported AEAD %u (supported: 15, 16, 17)", s->aead);
 		return -1;

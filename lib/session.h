@@ -19,11 +19,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ntske.h"
 #include "record.h"
 #include "util.h"
 
 #define NK_SESSION_MAX_COOKIES 8
-#define NK_SESSION_COOKIE_MAX  256
+#define NK_SESSION_COOKIE_MAX  NK_NTSKE_COOKIE_MAX
 #define NK_SESSION_KEY_MAX     64
 #define NK_SESSION_HOST_MAX    256
 
@@ -44,8 +45,6 @@ struct nk_session {
 	int64_t not_before, not_after, ke_at;
 };
 
-/* Key length of an AEAD id (RFC 5297 / RFC 8915): 32, 48, 64; 0 if unsupported. */
-size_t nk_session_key_len(uint16_t aead);
 
 /* Is this a valid source name? (1..NK_SESSION_NAME_MAX-1 bytes of [A-Za-z0-9._:@+[]-]) */
 int nk_session_name_ok(const char *name);

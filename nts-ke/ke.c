@@ -223,7 +223,7 @@ enum ke_fail ke_run(const struct ke_job *j, struct nk_session *s, struct nk_err 
 
 	/* §5.1: keys from the exporter */
 	s->aead = parser.u.resp.aead;
-	s->key_len = nk_session_key_len(s->aead);
+	s->key_len = nk_siv_key_len(s->aead);
 	if (s->key_len == 0) {
 		nk_errf(e, "server chose AEAD %u, which this client does not implement", s->aead);
 		fail = KE_FAIL_NTSKE;
