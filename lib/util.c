@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 void nk_errf(struct nk_err *e, const char *fmt, ...)
@@ -33,10 +34,8 @@ int nk_ct_eq(const void *a, const void *b, size_t n)
 	return (int)(1 & ((d - 1) >> 8));
 }
 
-int nk_random(void *buf, size_t n)
+static int getrandom_all(unsigned char *p, size_t n)
 {
-	unsigned char *p = buf;
-
 	while (n > 0) {
 		ssize_t r = getrandom(p, n, 0);
 		if (r < 0) {
@@ -47,6 +46,65 @@ int nk_random(void *buf, size_t n)
 		p += r;
 		n -= (size_t)r;
 	}
+	return 0;
+}
+
+/*
+ * Small requests (nonces: a server makes two per NTS answer) come from a
+ * pool of getrandom() output, refilled NK_POOL octets at a time, so that
+ * a busy server makes one system call per hundreds of nonces instead of
+ * one each. The pool has a page of its own marked MADV_WIPEONFORK: a
+ * child process (nts-ke and nts-poll fork one per source) starts with an
+ * empty pool and refills it from the kernel, so two processes never hand
+ * out the same octets. Octets are wiped from the pool as they are handed
+ * out. Without MADV_WIPEONFORK (Linux < 4.14) every request goes to
+ * getrandom(), as do large ones (keys). Not thread-safe: ntskit's tools
+ * are single-threaded.
+ */
+#define NK_POOL 1024
+#define NK_POOL_MAX_REQ 64
+struct rnd_pool {
+	size_t left;            /* 0 in a fresh page: "empty" */
+	unsigned char b[NK_POOL];
+};
+static struct rnd_pool *pool;
+static int pool_state;          /* 0 not tried, 1 usable, 2 unavailable */
+
+static struct rnd_pool *pool_get(void)
+{
+	if (pool_state == 0) {
+		void *m = mmap(NULL, sizeof *pool, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		pool_state = 2;
+		if (m != MAP_FAILED) {
+			if (madvise(m, sizeof *pool, MADV_WIPEONFORK) == 0 &&
+			    madvise(m, sizeof *pool, MADV_DONTDUMP) == 0) {
+				pool = m;
+				pool_state = 1;
+			} else {
+				munmap(m, sizeof *pool);
+			}
+		}
+	}
+	return pool;
+}
+
+int nk_random(void *buf, size_t n)
+{
+	struct rnd_pool *p;
+
+	if (n > NK_POOL_MAX_REQ || (p = pool_get()) == NULL)
+		return getrandom_all(buf, n);
+	if (p->left < n) {
+		if (getrandom_all(p->b, NK_POOL) < 0)
+			return -1;
+		p->left = NK_POOL;
+	}
+	/* hand out from the end; the handed-out octets are wiped */
+	memcpy(buf, p->b + p->left - n, n);
+	nk_wipe(p->b + p->left - n, n);
+	p->left -= n;
 	return 0;
 }
 

@@ -24,7 +24,8 @@ void nk_errf(struct nk_err *e, const char *fmt, ...)
 void nk_wipe(void *p, size_t n);
 /* 1 when equal, 0 otherwise; time depends only on n. */
 int nk_ct_eq(const void *a, const void *b, size_t n);
-/* Fill buf from the kernel's CSPRNG (getrandom). 0 on success, -1 on error. */
+/* Fill buf from the kernel's CSPRNG (getrandom; requests of up to 64 octets
+ * from a fork-safe pool of its output, see util.c). 0 on success, -1 on error. */
 int nk_random(void *buf, size_t n);
 
 /* Hex: encode writes 2*n chars + NUL (lowercase), out must hold 2*n+1.

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -95,6 +97,50 @@ static void test_u64(void **state)
 	assert_int_equal(nk_parse_u64("11", 10, &v), -1);
 }
 
+/* nk_random: small requests come from a pool; a forked child must never
+ * hand out the octets the parent is about to hand out (MADV_WIPEONFORK). */
+static void test_random_pool_fork(void **state)
+{
+	uint8_t a[64], b[64], c[32], big[200], zero[200];
+	int fds[2];
+	pid_t pid;
+	int st;
+
+	(void)state;
+	assert_int_equal(nk_random(a, 32), 0);          /* fills the pool */
+	assert_int_equal(nk_random(b, 32), 0);
+	assert_memory_not_equal(a, b, 32);
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		uint8_t x[32];
+
+		close(fds[0]);
+		if (nk_random(x, sizeof x) != 0 || write(fds[1], x, sizeof x) != (ssize_t)sizeof x)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	assert_int_equal(nk_random(a, 32), 0);          /* the parent's next octets */
+	assert_int_equal(read(fds[0], c, sizeof c), (ssize_t)sizeof c);
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_memory_not_equal(a, c, 32);
+	/* many draws across refills; large requests bypass the pool */
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(nk_random(a, 1 + (size_t)i % 64), 0);
+		assert_int_equal(nk_random(b, 1 + (size_t)i % 64), 0);
+		if (i % 64 >= 7)
+			assert_memory_not_equal(a, b, 1 + (size_t)i % 64);
+	}
+	memset(zero, 0, sizeof zero);
+	memset(big, 0, sizeof big);
+	assert_int_equal(nk_random(big, sizeof big), 0);
+	assert_memory_not_equal(big, zero, sizeof big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -103,6 +149,7 @@ int main(void)
 		cmocka_unit_test(test_ct_eq),
 		cmocka_unit_test(test_hostport),
 		cmocka_unit_test(test_u64),
+		cmocka_unit_test(test_random_pool_fork),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
