@@ -48,12 +48,24 @@ int nk_aes_has_ni(void)
  * in GF(2^128), branch-free (the input is secret). */
 static void dbl(uint8_t out[16], const uint8_t in[16])
 {
-	uint8_t carry = (uint8_t)(0x87 & -(unsigned)(in[0] >> 7));
+	/* as two big-endian 64-bit halves: (hi:lo) << 1, and 0x87 into the
+	 * low octet when the top bit falls off */
+	uint64_t hi = 0, lo = 0, carry;
 	int i;
 
-	for (i = 0; i < 15; i++)
-		out[i] = (uint8_t)(in[i] << 1 | in[i + 1] >> 7);
-	out[15] = (uint8_t)(in[15] << 1) ^ carry;
+	for (i = 0; i < 8; i++) {
+		hi = hi << 8 | in[i];
+		lo = lo << 8 | in[8 + i];
+	}
+	carry = 0x87 & (0 - (hi >> 63));
+	hi = hi << 1 | lo >> 63;
+	lo = lo << 1 ^ carry;
+	for (i = 7; i >= 0; i--) {
+		out[i] = (uint8_t)hi;
+		out[8 + i] = (uint8_t)lo;
+		hi >>= 8;
+		lo >>= 8;
+	}
 }
 
 static void xor16(uint8_t *d, const uint8_t *a)
@@ -105,6 +117,7 @@ static void cbcmac_blocks(struct nk_cmac_ctx *c, const uint8_t *p, size_t len)
 {
 	const br_block_cbcenc_class *const *vt = &c->key->aes.vtable;
 	uint8_t tmp[256];
+	size_t used = len < sizeof tmp ? len : sizeof tmp;
 
 	while (len > 0) {
 		size_t n = len < sizeof tmp ? len : sizeof tmp;
@@ -113,7 +126,7 @@ static void cbcmac_blocks(struct nk_cmac_ctx *c, const uint8_t *p, size_t len)
 		p += n;
 		len -= n;
 	}
-	nk_wipe(tmp, sizeof tmp);
+	nk_wipe(tmp, used);
 }
 
 void nk_cmac_update(struct nk_cmac_ctx *c, const void *data, size_t len)
