@@ -32,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ec.h"
 #include "hkdf.h"
 #include "tls13_int.h"
 
@@ -203,7 +204,7 @@ int group_curve(uint16_t g)
 /* Make a key share for group g; its public value goes to pub (returns length, 0 on error). */
 size_t make_share(struct nk_tls13 *c, uint16_t g, unsigned char *pub)
 {
-	const br_ec_impl *ec = br_ec_get_default();
+	const br_ec_impl *ec = &nk_ec_all;
 	int curve = group_curve(g);
 
 	if (curve < 0)
@@ -231,7 +232,7 @@ size_t make_share(struct nk_tls13 *c, uint16_t g, unsigned char *pub)
 int ecdhe(struct nk_tls13 *c, const unsigned char *peer, size_t plen,
 	unsigned char *ss, size_t *ss_len)
 {
-	const br_ec_impl *ec = br_ec_get_default();
+	const br_ec_impl *ec = &nk_ec_all;
 	unsigned char g[BR_EC_KBUF_PUB_MAX_SIZE];
 	int curve = group_curve(c->share_group);
 	size_t want = c->share_group == NK_TLS_GROUP_X25519 ? 32 :

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "tlscert.h"
+#include "ec.h"
 
 /* ------------------------------------------------------- DER reader */
 
@@ -930,7 +931,7 @@ enum nk_cert_status nk_cert_validate(const struct nk_trust *t,
 	bearssl_time(vt, &days, &secs);
 	br_x509_minimal_init_full(&xc, t->ta, t->n);
 	/* the fast BearSSL implementations (default getters), not the generic ones */
-	br_x509_minimal_set_ecdsa(&xc, br_ec_get_default(), br_ecdsa_vrfy_asn1_get_default());
+	br_x509_minimal_set_ecdsa(&xc, &nk_ec_all, br_ecdsa_vrfy_asn1_get_default());
 	br_x509_minimal_set_rsa(&xc, br_rsa_pkcs1_vrfy_get_default());
 	br_x509_minimal_set_time(&xc, days, secs);
 	xc.vtable->start_chain(&xc.vtable, NULL);   /* names are checked below, not by BearSSL */
@@ -1102,7 +1103,7 @@ static int key_matches(const struct nk_privkey *sk, const struct nk_pubkey *pk)
 	unsigned char q[BR_EC_KBUF_PUB_MAX_SIZE];
 	br_ec_public_key ek;
 	br_ec_private_key xk = sk->key.ec;
-	size_t ql = br_ec_compute_pub(br_ec_get_default(), &ek, q, &xk);
+	size_t ql = br_ec_compute_pub(&nk_ec_all, &ek, q, &xk);
 	return ql != 0 && ek.curve == pk->key.ec.curve && ql == pk->key.ec.qlen
 		&& memcmp(q, pk->buf, ql) == 0;
 }

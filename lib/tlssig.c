@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "tlssig.h"
+#include "ec.h"
 
 /* ---------------------------------------------------------------- keys */
 
@@ -414,7 +415,7 @@ int nk_tlssig_verify(uint16_t scheme, const struct nk_pubkey *pk,
 			|| ecdsa_der_to_raw(sig, sig_len, raw, flen) != 0)
 			return -1;
 		/* br_ecdsa_i31_vrfy_raw also checks 0 < r,s < order and the point */
-		return br_ecdsa_vrfy_raw_get_default()(br_ec_get_default(), mh, hlen,
+		return br_ecdsa_vrfy_raw_get_default()(&nk_ec_all, mh, hlen,
 			&v, raw, 2 * flen) == 1 ? 0 : -1;
 	}
 	br_rsa_public_key v;
@@ -440,7 +441,7 @@ long nk_tlssig_sign(uint16_t scheme, const struct nk_privkey *sk,
 		unsigned char tmp[160];   /* > max DER size for P-384 (104) */
 		if (priv_ec(sk, &v) != 0)
 			return -1;
-		size_t n = br_ecdsa_sign_asn1_get_default()(br_ec_get_default(), h, mh, &v, tmp);
+		size_t n = nk_ec_ecdsa_sign_asn1(h, mh, &v, tmp);
 		if (n == 0 || n > sig_cap)
 			return -1;
 		memcpy(sig, tmp, n);
