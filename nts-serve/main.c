@@ -224,12 +224,16 @@ static int bind_sock(const struct nk_cfg_addr *a, int type, struct sockaddr_stor
 		int rcvbuf = 1 << 20;   /* absorb bursts (bounded: 1 MiB) */
 
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-		/* kernel receive timestamps; the destination address of each
-		 * datagram (answers leave from it, also on wildcard sockets) */
+		/* kernel receive timestamps; on a wildcard socket also the
+		 * destination address of each datagram, so that its answer
+		 * leaves from that address (a socket bound to one address
+		 * answers from it anyway, and skips that per-datagram work) */
 		setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
-		if (ss->ss_family == AF_INET)
+		if (ss->ss_family == AF_INET &&
+		    ((struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY))
 			setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
-		else
+		else if (ss->ss_family == AF_INET6 &&
+		    IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)ss)->sin6_addr))
 			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
 	}
 	if (bind(fd, (struct sockaddr *)ss, *len) < 0 ||
