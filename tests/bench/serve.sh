@@ -4,7 +4,7 @@
 #   1. NTS-KE: N complete exchanges (TLS 1.3 handshake with an ECDSA P-256
 #      chain, request, 8 cookies, close) by tests/helpers/serve_kebench, one
 #      after the other: exchanges per second of wall-clock time, and per
-#      second of server CPU time (utime + stime of the server and, for
+#      second of server CPU time (from /proc/PID/schedstat, in ns, of the server and, for
 #      chrony, its NTS-KE helper process);
 #   2. NTS-protected NTP: tests/helpers/serve_flood with valid NTS requests
 #      only, from 2000 loopback source addresses: server CPU time per
@@ -36,17 +36,19 @@ CA=$T/pki/root.crt
 printf 'status t=%s stratum=2 refid=192.0.2.1 root-delay=0.001 root-disp=0.001 leap=0\n' "$(date +%s)" >"$T/status"
 
 waitport() { i=0; while ! ss -ltnH "sport = :$1" | grep -q . && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; }
-# cpu PID...: utime+stime in clock ticks of these processes and their live children
+# cpu PID...: CPU time in nanoseconds (sum_exec_runtime, /proc/PID/schedstat)
+# of these processes and their live children (chrony's NTS-KE helper):
+# exact, where utime+stime counts whole clock ticks
 cpu() {
   t=0
   for p in "$@"; do
     for q in $p $(cat /proc/"$p"/task/*/children 2>/dev/null); do
-      v=$(awk '{print $14 + $15}' /proc/"$q"/stat 2>/dev/null) && t=$((t + v))
+      v=$(cut -d' ' -f1 /proc/"$q"/schedstat 2>/dev/null) && t=$((t + v))
     done
   done
   echo $t
 }
-HZ=$(getconf CLK_TCK)
+HZ=1000000000
 field() { awk -v k="$1" '{ for (i = 1; i <= NF; i++) if (index($i, k "=") == 1) print substr($i, length(k) + 2) }'; }
 
 taskset -c 0 "$SERVE" --listen 127.0.0.1:$S_NTP --ke-listen 127.0.0.1:$S_KE --cert "$T/pki/ec256.fullchain.pem" \
