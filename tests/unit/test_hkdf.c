@@ -10,49 +10,47 @@
 #include <cmocka.h>
 
 #include "hkdf.h"
-#include "wyche.h"
+#include "util.h"
+#include "wycheproof.h"
 
+/* Every case of hkdf_sha256_test.json, none skipped. */
 static void test_wycheproof_hkdf_sha256(void **state)
 {
-	FILE *f = fopen("tests/vectors/hkdf_sha256_test.txt", "r");
-	char *line = NULL, *fl[7];
-	size_t cap = 0;
-	int run = 0, bad = 0;
+	struct wp_json j;
+	int groups, run = 0, bad = 0;
 	(void)state;
 
-	assert_non_null(f);
-	while (getline(&line, &cap, f) > 0) {
-		size_t il, sl, nl, ol, size;
-		unsigned char *ikm, *salt, *info, *okm, prk[32], *out;
-		int valid, ok;
+	assert_int_equal(wp_load(&j, "tests/vectors/hkdf_sha256_test.json"), 0);
+	groups = wp_get(&j, 0, "testGroups");
+	for (int g = wp_first(&j, groups); g >= 0; g = wp_next(&j, groups, g)) {
+		int tests = wp_get(&j, g, "tests");
+		for (int t = wp_first(&j, tests); t >= 0; t = wp_next(&j, tests, t)) {
+			unsigned char *ikm, *salt, *info, *okm, prk[32], *out;
+			long il = wp_hex_at(&j, t, "ikm", &ikm), sl = wp_hex_at(&j, t, "salt", &salt);
+			long nl = wp_hex_at(&j, t, "info", &info), ol = wp_hex_at(&j, t, "okm", &okm);
+			long size = wp_int(&j, wp_get(&j, t, "size"));
+			int valid = wp_valid(&j, t), ok;
 
-		if (line[0] == '#')
-			continue;
-		assert_int_equal(wy_split(line, fl, 7), 7);
-		valid = strcmp(fl[1], "valid") == 0;
-		ikm = wy_hex(fl[2], &il);
-		salt = wy_hex(fl[3], &sl);
-		info = wy_hex(fl[4], &nl);
-		okm = wy_hex(fl[6], &ol);
-		size = strtoul(fl[5], NULL, 10);
-		assert_true(ikm && salt && info && okm);
-		out = malloc(size + 1);
-		assert_non_null(out);
-		nk_hkdf_extract(&br_sha256_vtable, salt, sl, ikm, il, prk);
-		ok = nk_hkdf_expand(&br_sha256_vtable, prk, 32, info, nl, out, size) == 0 &&
-			ol == size && memcmp(out, okm, size) == 0;
-		if (ok != valid) {
-			print_error("tcId %s (%s): %s\n", fl[0], fl[1], ok ? "accepted" : "refused/differs");
-			bad++;
+			assert_true(il >= 0 && sl >= 0 && nl >= 0 && ol >= 0 && size >= 0);
+			out = malloc((size_t)size + 1);
+			assert_non_null(out);
+			nk_hkdf_extract(&br_sha256_vtable, salt, (size_t)sl, ikm, (size_t)il, prk);
+			ok = nk_hkdf_expand(&br_sha256_vtable, prk, 32, info, (size_t)nl, out, (size_t)size) == 0 &&
+				ol == size && memcmp(out, okm, (size_t)size) == 0;
+			if (ok != valid) {
+				print_error("tcId %ld (%s): %s\n", wp_int(&j, wp_get(&j, t, "tcId")),
+					valid ? "valid" : "invalid", ok ? "accepted" : "refused/differs");
+				bad++;
+			}
+			run++;
+			free(ikm); free(salt); free(info); free(okm); free(out);
 		}
-		run++;
-		free(ikm); free(salt); free(info); free(okm); free(out);
 	}
-	free(line);
-	fclose(f);
 	print_message("hkdf_sha256_test: %d cases run, %d failed\n", run, bad);
 	assert_int_equal(bad, 0);
+	assert_int_equal(run, wp_number_of_tests(&j));
 	assert_int_equal(run, 86);
+	wp_free(&j);
 }
 
 /* RFC 5869 A.1 */

@@ -269,4 +269,26 @@ static long wp_hex(const struct wp_json *j, int t, unsigned char **out)
 	return (long)(n / 2);
 }
 
+/*
+ * Shortcuts (static inline: a test that does not use them gets no warning).
+ *   wp_hex_at(j, obj, "key", &buf)  = wp_hex of the value for "key" in obj;
+ *   wp_number_of_tests(j)           = the file's "numberOfTests", or -1;
+ *   wp_valid(j, t)                  = 1 when test t's "result" is "valid"
+ *                                     ("invalid" and "acceptable" give 0).
+ */
+static inline long wp_hex_at(const struct wp_json *j, int obj, const char *key, unsigned char **out)
+{
+	return wp_hex(j, wp_get(j, obj, key), out);
+}
+
+static inline long wp_number_of_tests(const struct wp_json *j)
+{
+	return wp_int(j, wp_get(j, 0, "numberOfTests"));
+}
+
+static inline int wp_valid(const struct wp_json *j, int t)
+{
+	return wp_is(j, wp_get(j, t, "result"), "valid");
+}
+
 #endif
