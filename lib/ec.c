@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "p256.h"
 #include "util.h"
 #include "x25519.h"
 
@@ -9,7 +10,7 @@ static const br_ec_impl *pick(int curve)
 {
 	switch (curve) {
 	case BR_EC_curve25519: return &nk_x25519_ec;
-	case BR_EC_secp256r1: return &br_ec_p256_m31;
+	case BR_EC_secp256r1: return &nk_p256_ec;
 	default: return &br_ec_all_m31;
 	}
 }
@@ -57,7 +58,10 @@ size_t nk_ec_ecdsa_sign_asn1(const br_hash_class *hf, const void *hash_value,
 	unsigned char raw[132];
 	size_t n;
 
-	n = br_ecdsa_i31_sign_raw(&br_ec_all_m31, hf, hash_value, sk, raw);
+	if (sk->curve == BR_EC_secp256r1)
+		n = nk_p256_ecdsa_sign_raw(hf, hash_value, sk, raw);
+	else
+		n = br_ecdsa_i31_sign_raw(&br_ec_all_m31, hf, hash_value, sk, raw);
 	if (n == 0)
 		return 0;
 	n = br_ecdsa_raw_to_asn1(raw, n);
