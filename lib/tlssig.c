@@ -1,9 +1,10 @@
 /*
  * tlssig: TLS 1.3 signature schemes (RFC 8446 §4.2.3) on BearSSL primitives.
  *
- * ECDSA uses BearSSL's implementation after a strict DER check of the
- * signature here (RFC 8446 §4.2.3: ECDSA signatures are DER-encoded
- * Ecdsa-Sig-Value); RSASSA-PSS (RFC 8017 §8.1, EMSA-PSS §9.1) is written
+ * ECDSA verification uses BearSSL's verifier over lib/ec's curves (P-256
+ * from lib/p256) after a strict DER check of the signature here (RFC 8446
+ * §4.2.3: ECDSA signatures are DER-encoded Ecdsa-Sig-Value); P-256 signing
+ * is lib/p256's, P-384 BearSSL's; RSASSA-PSS (RFC 8017 §8.1, EMSA-PSS §9.1) is written
  * here on BearSSL's raw RSA public/private operations, MGF1 (§B.2.1) over
  * the same hash as the message.
  *

@@ -2,7 +2,8 @@
  * tlssig: TLS 1.3 signature schemes on BearSSL primitives.
  *
  *   ecdsa_secp256r1_sha256 (0x0403), ecdsa_secp384r1_sha384 (0x0503):
- *     BearSSL's ECDSA (ASN.1/DER signatures, as TLS carries them);
+ *     ECDSA over lib/ec (P-256: lib/p256; P-384: BearSSL), ASN.1/DER
+ *     signatures, as TLS carries them;
  *   rsa_pss_rsae_sha256/384/512 (0x0804/0x0805/0x0806):
  *     EMSA-PSS (RFC 8017 §9.1) with MGF1 and salt length = hash length,
  *     written here on BearSSL's raw RSA public/private operations.
