@@ -531,29 +531,17 @@ static void pt_set_inf(pt *r)
 	memcpy(r->y, FE_ONE, sizeof r->y);
 }
 
-/* Alg. 4: r = a + b (r may alias a or b). */
-static void pt_add(pt *r, const pt *a, const pt *b)
+/*
+ * The common end of Alg. 4 and Alg. 5, from the product b*Z on: on entry
+ * t0 = X1X2, t1 = Y1Y2, t2 = Z1Z2, t3 = X1Y2 + X2Y1, t4 = Y1Z2 + Y2Z1 and
+ * y3 = X1Z2 + X2Z1 (Alg. 5 has Z2 = 1). Writes r last, so r may alias an
+ * input point.
+ */
+static void pt_add_end(pt *r, uint64_t t0[4], uint64_t t1[4], uint64_t t2[4],
+	const uint64_t t3[4], const uint64_t t4[4], uint64_t y3[4])
 {
-	uint64_t t0[4], t1[4], t2[4], t3[4], t4[4], x3[4], y3[4], z3[4];
+	uint64_t x3[4], z3[4];
 
-	fe_mul(t0, a->x, b->x);
-	fe_mul(t1, a->y, b->y);
-	fe_mul(t2, a->z, b->z);
-	fe_add(t3, a->x, a->y);
-	fe_add(t4, b->x, b->y);
-	fe_mul(t3, t3, t4);
-	fe_add(t4, t0, t1);
-	fe_sub(t3, t3, t4);
-	fe_add(t4, a->y, a->z);
-	fe_add(x3, b->y, b->z);
-	fe_mul(t4, t4, x3);
-	fe_add(x3, t1, t2);
-	fe_sub(t4, t4, x3);
-	fe_add(x3, a->x, a->z);
-	fe_add(y3, b->x, b->z);
-	fe_mul(x3, x3, y3);
-	fe_add(y3, t0, t2);
-	fe_sub(y3, x3, y3);
 	fe_mul(z3, FE_B, t2);
 	fe_sub(x3, y3, z3);
 	fe_add(z3, x3, x3);
@@ -580,14 +568,40 @@ static void pt_add(pt *r, const pt *a, const pt *b)
 	fe_mul(t1, t3, t0);
 	fe_add(z3, z3, t1);
 	memcpy(r->x, x3, sizeof x3);
-	memcpy(r->y, y3, sizeof y3);
+	memcpy(r->y, y3, sizeof r->y);
 	memcpy(r->z, z3, sizeof z3);
+}
+
+/* Alg. 4: r = a + b (r may alias a or b). */
+static void pt_add(pt *r, const pt *a, const pt *b)
+{
+	uint64_t t0[4], t1[4], t2[4], t3[4], t4[4], x3[4], y3[4];
+
+	fe_mul(t0, a->x, b->x);
+	fe_mul(t1, a->y, b->y);
+	fe_mul(t2, a->z, b->z);
+	fe_add(t3, a->x, a->y);
+	fe_add(t4, b->x, b->y);
+	fe_mul(t3, t3, t4);
+	fe_add(t4, t0, t1);
+	fe_sub(t3, t3, t4);
+	fe_add(t4, a->y, a->z);
+	fe_add(x3, b->y, b->z);
+	fe_mul(t4, t4, x3);
+	fe_add(x3, t1, t2);
+	fe_sub(t4, t4, x3);
+	fe_add(x3, a->x, a->z);
+	fe_add(y3, b->x, b->z);
+	fe_mul(x3, x3, y3);
+	fe_add(y3, t0, t2);
+	fe_sub(y3, x3, y3);
+	pt_add_end(r, t0, t1, t2, t3, t4, y3);
 }
 
 /* Alg. 5: r = a + b with b affine and finite (r may alias a). */
 static void pt_madd(pt *r, const pt *a, const apt *b)
 {
-	uint64_t t0[4], t1[4], t2[4], t3[4], t4[4], x3[4], y3[4], z3[4];
+	uint64_t t0[4], t1[4], t2[4], t3[4], t4[4], y3[4];
 
 	fe_mul(t0, a->x, b->x);
 	fe_mul(t1, a->y, b->y);
@@ -600,34 +614,8 @@ static void pt_madd(pt *r, const pt *a, const apt *b)
 	fe_add(t4, t4, a->y);
 	fe_mul(y3, b->x, a->z);
 	fe_add(y3, y3, a->x);
-	fe_mul(z3, FE_B, a->z);
-	fe_sub(x3, y3, z3);
-	fe_add(z3, x3, x3);
-	fe_add(x3, x3, z3);
-	fe_sub(z3, t1, x3);
-	fe_add(x3, t1, x3);
-	fe_mul(y3, FE_B, y3);
-	fe_add(t1, a->z, a->z);
-	fe_add(t2, t1, a->z);
-	fe_sub(y3, y3, t2);
-	fe_sub(y3, y3, t0);
-	fe_add(t1, y3, y3);
-	fe_add(y3, t1, y3);
-	fe_add(t1, t0, t0);
-	fe_add(t0, t1, t0);
-	fe_sub(t0, t0, t2);
-	fe_mul(t1, t4, y3);
-	fe_mul(t2, t0, y3);
-	fe_mul(y3, x3, z3);
-	fe_add(y3, y3, t2);
-	fe_mul(x3, t3, x3);
-	fe_sub(x3, x3, t1);
-	fe_mul(z3, t4, z3);
-	fe_mul(t1, t3, t0);
-	fe_add(z3, z3, t1);
-	memcpy(r->x, x3, sizeof x3);
-	memcpy(r->y, y3, sizeof y3);
-	memcpy(r->z, z3, sizeof z3);
+	memcpy(t2, a->z, sizeof t2);
+	pt_add_end(r, t0, t1, t2, t3, t4, y3);
 }
 
 /* Alg. 6: r = 2a (r may alias a). */
