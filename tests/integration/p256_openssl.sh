@@ -62,25 +62,20 @@ fi
 if [ $pubfail -eq 0 ]; then t_ok "public keys from nk mulgen equal openssl's (5 keys)"
 else t_fail "public keys from nk mulgen equal openssl's" "$pubfail of 5 differ"; fi
 
-fails=0
-k=0
-while [ $k -lt 5 ]; do
-  f=$(sign_verify_all "$(cat "key$k.hex")" "pub$k.pem" sha256 2>>fail.log)
-  fails=$((fails + f))
-  k=$((k + 1))
-done
-if [ $fails -eq 0 ]; then t_ok "openssl verifies nk signatures, openssl keys, sha256 ($((5 * NMSG)) signatures)"
-else t_fail "openssl verifies nk signatures, openssl keys, sha256" "$fails failures: $(head -c 300 fail.log)"; fi
-
-fails=0
-k=0
-while [ $k -lt 5 ]; do
-  f=$(sign_verify_all "$(cat "key$k.hex")" "pub$k.pem" sha384 2>>fail.log)
-  fails=$((fails + f))
-  k=$((k + 1))
-done
-if [ $fails -eq 0 ]; then t_ok "openssl verifies nk signatures over truncated sha384 digests ($((5 * NMSG)) signatures)"
-else t_fail "openssl verifies nk signatures over truncated sha384 digests" "$fails failures: $(head -c 300 fail.log)"; fi
+# openssl_keys_round HASH NAME: sign with each of the 5 OpenSSL keys, OpenSSL verifies
+openssl_keys_round() {
+  fails=0
+  k=0
+  while [ $k -lt 5 ]; do
+    f=$(sign_verify_all "$(cat "key$k.hex")" "pub$k.pem" "$1" 2>>fail.log)
+    fails=$((fails + f))
+    k=$((k + 1))
+  done
+  if [ $fails -eq 0 ]; then t_ok "$2 ($((5 * NMSG)) signatures)"
+  else t_fail "$2" "$fails failures: $(head -c 300 fail.log)"; fi
+}
+openssl_keys_round sha256 "openssl verifies nk signatures, openssl keys, sha256"
+openssl_keys_round sha384 "openssl verifies nk signatures over truncated sha384 digests"
 
 # 2. random keys (top bit clear: below n), public key from our mulgen
 fails=0
