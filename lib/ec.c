@@ -55,7 +55,7 @@ const br_ec_impl nk_ec_all = {
 size_t nk_ec_ecdsa_sign_asn1(const br_hash_class *hf, const void *hash_value,
 	const br_ec_private_key *sk, void *sig)
 {
-	unsigned char raw[132];
+	unsigned char raw[2 * 66 + 9];    /* r || s of P-521, and the DER overhead */
 	size_t n;
 
 	if (sk->curve == BR_EC_secp256r1)

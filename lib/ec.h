@@ -6,8 +6,8 @@
  *   - Curve25519 (X25519): lib/x25519 (radix 2^51, fixed-base on edwards25519);
  *   - P-256: lib/p256 (4 x 64-bit Montgomery field, precomputed base table);
  *   - P-384 and P-521: BearSSL's br_ec_all_m31.
- * BearSSL 0.6 (Debian 12) has only its 31-bit and 15-bit code, two to
- * five times slower on x86-64; everything BearSSL does with an impl
+ * BearSSL 0.6 (Debian 12) has only its 31-bit and 15-bit code, three to
+ * fourteen times slower on x86-64 (make bench: tests/bench/ecc.sh); everything BearSSL does with an impl
  * (br_ec_keygen, br_ec_compute_pub, ECDSA verification, X.509 chain
  * validation) works with this one.
  *
