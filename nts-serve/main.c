@@ -246,6 +246,24 @@ static int bind_sock(const struct nk_cfg_addr *a, int type, struct sockaddr_stor
 	return fd;
 }
 
+/* A listening TCP socket on a, when a is configured (else *fd stays -1).
+ * -1 (said on stderr) when it cannot be bound. */
+static int listen_tcp(const struct nk_cfg_addr *a, int *fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct nk_err e;
+
+	if (a->host[0] == 0)
+		return 0;
+	*fd = bind_sock(a, SOCK_STREAM, &ss, &sl, &e);
+	if (*fd < 0) {
+		fprintf(stderr, "nts-serve: %s\n", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- privileges ---------------------------------------------------------- */
 
 static int drop_privileges(const char *user, struct nk_err *e)
@@ -438,9 +456,11 @@ struct udp_slot {
 	uint8_t in[2048], out[2048];
 };
 
-/* The answer control message: IP_PKTINFO / IPV6_PKTINFO naming the
- * request's destination address as the source. Returns its length. */
-static size_t reply_ctl(struct msghdr *mh, struct udp_slot *s, struct timespec *rx)
+/* Read a request's control messages: its kernel receive time into *rx,
+ * and, on wildcard sockets, the answer's control message in s->rctl
+ * (IP_PKTINFO / IPV6_PKTINFO naming the request's destination address as
+ * the source). Returns the length of that message, 0 when there is none. */
+static size_t read_ctl(struct msghdr *mh, struct udp_slot *s, struct timespec *rx)
 {
 	struct cmsghdr *cm;
 	size_t rctl_len = 0;
@@ -557,7 +577,7 @@ static void udp_service(struct udp_sock *u, uint64_t now_ms)
 			udp_req++;
 			if (mh->msg_flags & MSG_TRUNC)
 				continue;       /* longer than any NTP packet we answer */
-			rctl_len = reply_ctl(mh, s, &rx);
+			rctl_len = read_ctl(mh, s, &rx);
 			if (rx.tv_sec == 0)
 				clock_gettime(CLOCK_REALTIME, &rx);
 			n = udp_answer(s, r, &rx, now_ms);
@@ -763,16 +783,8 @@ int main(int argc, char **argv)
 		listen_len[nudp] = udp[nudp].len;
 		nudp++;
 	}
-	if (cfg.serve.tcp_listen.host[0]) {
-		struct sockaddr_storage ss;
-		socklen_t sl;
-
-		tcp_fd = bind_sock(&cfg.serve.tcp_listen, SOCK_STREAM, &ss, &sl, &e);
-		if (tcp_fd < 0) {
-			fprintf(stderr, "nts-serve: %s\n", e.msg);
-			return SERVE_EXIT_BIND;
-		}
-	}
+	if (listen_tcp(&cfg.serve.tcp_listen, &tcp_fd) < 0)
+		return SERVE_EXIT_BIND;
 	tcp.listen = listen_ss;
 	tcp.listenlen = listen_len;
 	tcp.nlisten = nudp;
@@ -781,16 +793,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nts-serve: %s\n", e.msg);
 		return NK_EXIT_CONFIG;
 	}
-	if (cfg.serve.ke_listen.host[0]) {
-		struct sockaddr_storage ss;
-		socklen_t sl;
-
-		ke_fd = bind_sock(&cfg.serve.ke_listen, SOCK_STREAM, &ss, &sl, &e);
-		if (ke_fd < 0) {
-			fprintf(stderr, "nts-serve: %s\n", e.msg);
-			return SERVE_EXIT_BIND;
-		}
-	}
+	if (listen_tcp(&cfg.serve.ke_listen, &ke_fd) < 0)
+		return SERVE_EXIT_BIND;
 	/* NTS-KE (RFC 8915 §4): Port record when the NTP port is not 123
 	 * (§4.1.8), Server record only when configured (§4.1.7) */
 	ke_conf.keys = &keys;
