@@ -5,11 +5,37 @@ usage: tor_streams.py HOST:PORT COOKIEFILE SECONDS -- CMD ARGS...
 Prints the streams seen and a summary line; exit 0 when the command exited 0
 and its SUCCEEDED streams used as many distinct circuits as there were
 streams (at least 2), 1 otherwise."""
+import select
 import socket
 import subprocess
 import sys
 import threading
 import time
+
+
+class Lines:
+    """Lines from a socket with a buffer of our own: a file object from
+    socket.makefile() may lose data when a read times out, which is how
+    this helper once missed most of a run's streams."""
+
+    def __init__(self, sock):
+        self.sock, self.buf = sock, b""
+
+    def readline(self, stop=None):
+        """The next line without its CRLF; None at end of stream or, when
+        the stop event is set, once no more data is waiting."""
+        while b"\n" not in self.buf:
+            r, _, _ = select.select([self.sock], [], [], 0.2)
+            if not r:
+                if stop is not None and stop.is_set():
+                    return None
+                continue
+            d = self.sock.recv(4096)
+            if not d:
+                return None
+            self.buf += d
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode(errors="replace").rstrip("\r")
 
 
 def main():
@@ -18,12 +44,12 @@ def main():
     host, port = hp.rsplit(":", 1)
     cookie = open(cookie_file, "rb").read().hex()
     s = socket.create_connection((host, int(port)), timeout=10)
-    f = s.makefile("rwb")
+    s.settimeout(None)
+    lines = Lines(s)
 
     def send(line):
-        f.write(line.encode() + b"\r\n")
-        f.flush()
-        r = f.readline().decode().strip()
+        s.sendall(line.encode() + b"\r\n")
+        r = lines.readline() or ""
         if not r.startswith("250"):
             print("control port refused %r: %s" % (line.split()[0], r))
             sys.exit(1)
@@ -34,13 +60,9 @@ def main():
     done = threading.Event()
 
     def reader():
-        s.settimeout(1)
-        while not done.is_set():
-            try:
-                line = f.readline().decode().strip()
-            except (socket.timeout, OSError):
-                continue
-            if not line:
+        while True:
+            line = lines.readline(done)
+            if line is None:
                 break
             p = line.split()
             if len(p) >= 6 and p[0] == "650" and p[1] == "STREAM" and p[3] == "SUCCEEDED":
@@ -53,9 +75,12 @@ def main():
     t.start()
     t0 = time.time()
     rc = subprocess.run(cmd, timeout=secs).returncode
+    # events for the last streams may still be on their way: give them
+    # half a second, then read what has arrived before counting
     time.sleep(0.5)
     done.set()
-    for sid, (circ, target) in sorted(streams.items()):
+    t.join(5)
+    for sid, (circ, target) in sorted(streams.items(), key=lambda kv: int(kv[0])):
         print("stream %s to %s on circuit %s" % (sid, target, circ))
     circs = {c for c, _ in streams.values()}
     print("%d streams on %d distinct circuits in %.1f s (command exit %d)"

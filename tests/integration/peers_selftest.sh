@@ -248,4 +248,34 @@ else
     fi
   fi
 fi
+# tests/helpers/tor_streams.py against a fake control port that goes quiet for
+# 1.5 s between events: every event must still be counted (a reader on a
+# socket.makefile() with a timeout once lost all events after the first quiet
+# second, and a CI run with them)
+cat >"$T_DIR/fakectl.py" <<'EOF'
+import socket, sys, time
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1)
+open(sys.argv[1], "w").write("%d\n" % l.getsockname()[1])
+c, _ = l.accept(); f = c.makefile("rb")
+for _ in range(2):
+    f.readline(); c.sendall(b"250 OK\r\n")
+for i, (gap, circ) in enumerate([(0.2, 5), (1.5, 7), (1.5, 9)]):
+    time.sleep(gap)
+    c.sendall(b"650 STREAM %d SENT 0 a.test:1\r\n650 STREAM %d SUCCEEDED %d a.test:%d PURPOSE=USER\r\n" % (40 + i, 40 + i, circ, i))
+time.sleep(2)
+EOF
+printf 'x' >"$T_DIR/fakectl.cookie"
+python3 "$T_DIR/fakectl.py" "$T_DIR/fakectl.port" &
+fpid=$!
+i=0
+until [ -s "$T_DIR/fakectl.port" ] || [ $i -ge 50 ]; do i=$((i + 1)); sleep 0.1; done
+out=$(python3 "$NTSKIT_TOP/tests/helpers/tor_streams.py" "127.0.0.1:$(cat "$T_DIR/fakectl.port" 2>/dev/null)" \
+  "$T_DIR/fakectl.cookie" 20 -- sleep 3.6 2>&1)
+frc=$?
+kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null
+if [ "$frc" -eq 0 ] && echo "$out" | grep -q '^3 streams on 3 distinct circuits'; then
+  t_ok "tor_streams.py keeps every event across 1.5 s quiet spells (3 streams on 3 circuits)"
+else
+  t_fail "tor_streams.py keeps every event across 1.5 s quiet spells" "exit $frc: $(echo "$out" | tr '\n' '|')"
+fi
 exit 0
