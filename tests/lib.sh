@@ -40,12 +40,13 @@ t_stop() {
 
 # t_bg starts every process in its own session (setsid), so its PID is also
 # its process group: the whole group is stopped (a shell pipeline, a
-# wrapper such as faketime and what it started), nothing else.
+# wrapper such as faketime and what it started), nothing else. No "--"
+# before "-PID": dash's kill takes it for a bad number and kills nothing.
 _t_kill() {
-  kill -TERM -- "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null || return 0
+  kill -TERM "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null || return 0
   i=0
   while kill -0 "$1" 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
-  kill -KILL -- "-$1" 2>/dev/null || kill -KILL "$1" 2>/dev/null || true
+  kill -KILL "-$1" 2>/dev/null || kill -KILL "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
 }
 
