@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int nk_atomic_open(struct nk_atomic *a, const char *path, mode_t mode, struct nk_err *e)
@@ -15,7 +17,7 @@ int nk_atomic_open(struct nk_atomic *a, const char *path, mode_t mode, struct nk
 
 	memset(a, 0, sizeof *a);
 	if (strlen(path) >= sizeof a->path) {
-		nk_errf(e, "%s: path too long", path);
+		nk_errf(e, "path too long (%zu bytes): %.60s...", strlen(path), path);
 		return -1;
 	}
 	strcpy(a->path, path);
@@ -92,4 +94,47 @@ void nk_atomic_abort(struct nk_atomic *a)
 	}
 	if (a->tmp[0])
 		unlink(a->tmp);
+}
+
+int nk_statelock(const char *path, double wait_s, const volatile sig_atomic_t *stop, struct nk_err *e)
+{
+	char lp[1060];
+	int fd;
+	double waited = 0;
+
+	if ((size_t)snprintf(lp, sizeof lp, "%s.lock", path) >= sizeof lp) {
+		nk_errf(e, "path too long (%zu bytes): %.60s...", strlen(path), path);
+		return -1;
+	}
+	fd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		nk_errf(e, "%s: cannot open the lock file: %s", lp, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			nk_errf(e, "%s: flock: %s", lp, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (waited >= wait_s || (stop != NULL && *stop)) {
+			nk_errf(e, "%s: another program holds the lock on the state file "
+				"(waited %.0f s)", lp, waited);
+			close(fd);
+			return -2;
+		}
+		{
+			struct timespec ts = { 0, 50 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+			waited += 0.05;
+		}
+	}
+}
+
+void nk_stateunlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);     /* closing the only descriptor releases the flock */
 }

@@ -8,10 +8,23 @@
  *   if (nk_atomic_open(&a, path, 0600, &e) < 0) ...
  *   fprintf(a.f, ...);
  *   if (nk_atomic_commit(&a, &e) < 0) ...     (or nk_atomic_abort(&a))
+ *
+ * A read-modify-write of a state file by two programs at once would lose
+ * one program's change (or, for a cookie jar, use a cookie twice). The
+ * tools that rewrite a state file hold an advisory lock on PATH.lock
+ * (flock, 0600, created on first use) from reading the file to renaming
+ * the new one over it:
+ *
+ *   int lk = nk_statelock(path, NK_STATELOCK_WAIT, &stop_flag, &e);
+ *   if (lk == -2) ... another program held it for the whole wait: exit 75
+ *   if (lk < 0) ... e.msg says why the lock file could not be used
+ *   ... read, write, commit ...
+ *   nk_stateunlock(lk);
  */
 #ifndef NK_ATOMICFILE_H
 #define NK_ATOMICFILE_H
 
+#include <signal.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -26,5 +39,14 @@ struct nk_atomic {
 int nk_atomic_open(struct nk_atomic *a, const char *path, mode_t mode, struct nk_err *e);
 int nk_atomic_commit(struct nk_atomic *a, struct nk_err *e);
 void nk_atomic_abort(struct nk_atomic *a);
+
+/* seconds a tool waits for another program's lock on its state file */
+#define NK_STATELOCK_WAIT 120
+
+/* Lock PATH.lock, waiting up to wait_s seconds (or until *stop, when not
+ * NULL, becomes non-zero). Returns the lock's descriptor; -2 when it stayed
+ * held by another program (or *stop was set), -1 on any other error. */
+int nk_statelock(const char *path, double wait_s, const volatile sig_atomic_t *stop, struct nk_err *e);
+void nk_stateunlock(int fd);
 
 #endif

@@ -14,6 +14,7 @@
 #define NK_EXIT_NOINPUT 66  /* an input file could not be opened */
 #define NK_EXIT_SOFTWARE 70 /* internal error */
 #define NK_EXIT_IO      74  /* I/O error (writing output or a state file) */
+#define NK_EXIT_TEMPFAIL 75 /* another program held the state file's lock too long */
 #define NK_EXIT_CONFIG  78  /* bad configuration file */
 
 #endif

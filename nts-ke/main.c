@@ -43,7 +43,8 @@ static const char usage[] =
 "usage: nts-ke [--config FILE] [--socks5 HOST:PORT] [--socks5-user U --socks5-pass P]\n"
 "              [--tor-isolate | --no-tor-isolate] [--ca FILE] [--name SNI] [--aead LIST]\n"
 "              [--cert-time now|UNIX|skip-window] [--timeout SECONDS] [--state FILE]\n"
-"              [--source NAME]... [--check-config] [--explain] [SERVER[:PORT]...]\n"
+"              [--lock-wait SECONDS] [--source NAME]... [--check-config] [--explain]\n"
+"              [SERVER[:PORT]...]\n"
 "NTS key establishment (RFC 8915): one `session` record per server on stdout,\n"
 "or merged into --state FILE (0600, replaced by rename). Servers come from the\n"
 "arguments, else from the [source NAME] sections of the configuration.\n"
@@ -58,15 +59,18 @@ static const char usage[] =
 "  --cert-time T        certificate validation time: now (default), UNIX seconds,\n"
 "                       or skip-window (check all but the validity window)\n"
 "  --timeout SECONDS    for all sources together (default 10)\n"
-"  --state FILE         merge the sessions into this state file\n"
+"  --state FILE         merge the sessions into this state file, under its lock\n"
+"                       (FILE.lock; an nts-poll round holding it finishes first)\n"
+"  --lock-wait SECONDS  wait this long for that lock, 0 = not at all (default 120)\n"
 "  --source NAME        only this [source NAME] of the configuration (repeatable)\n"
 "  --check-config       check the configuration and the CA files, contact nobody\n"
 "  --explain            describe every protocol step on stderr\n"
 "Exit: 0 all sources done, 1 some failed, 2 none worked, 64 usage, 66 no CA file,\n"
-"      74 state file not written, 78 configuration error.\n";
+"      74 state file not written, 75 state file still locked after --lock-wait,\n"
+"      78 configuration error.\n";
 
 enum { O_SOCKS5 = 256, O_USER, O_PASS, O_ISOLATE, O_NOISOLATE, O_CA, O_NAME, O_AEAD,
-	O_CERTTIME, O_TIMEOUT, O_STATE, O_EXPLAIN, O_HELP, O_CONFIG, O_SOURCE, O_CHECK };
+	O_CERTTIME, O_TIMEOUT, O_STATE, O_LOCKWAIT, O_EXPLAIN, O_HELP, O_CONFIG, O_SOURCE, O_CHECK };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, O_CONFIG },
@@ -81,6 +85,7 @@ static const struct option longopts[] = {
 	{ "cert-time", required_argument, NULL, O_CERTTIME },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "state", required_argument, NULL, O_STATE },
+	{ "lock-wait", required_argument, NULL, O_LOCKWAIT },
 	{ "explain", no_argument, NULL, O_EXPLAIN },
 	{ "source", required_argument, NULL, O_SOURCE },
 	{ "check-config", no_argument, NULL, O_CHECK },
@@ -147,7 +152,7 @@ static int64_t state_floor(const char *path)
 /* Merge: keep every line of the old state (comments included) except the
  * session records of sources we have fresh sessions for; then append the
  * fresh ones. A malformed old state file is an error: nothing is lost. */
-static int write_state(const char *path, struct nk_err *e)
+static int merge_state(const char *path, struct nk_err *e)
 {
 	struct nk_atomic a;
 	struct nk_rec rec;
@@ -202,6 +207,20 @@ static int write_state(const char *path, struct nk_err *e)
 		if (src[i].done)
 			fwrite(src[i].out, 1, src[i].outlen, a.f);
 	return nk_atomic_commit(&a, e);
+}
+
+/* The merge under the state file's lock (nk_statelock): an nts-poll round
+ * holding it finishes first, so neither program loses the other's change.
+ * -2: another program held the lock for lock_wait seconds. */
+static int write_state(const char *path, double lock_wait, struct nk_err *e)
+{
+	int lk = nk_statelock(path, lock_wait, NULL, e), rc;
+
+	if (lk < 0)
+		return lk;
+	rc = merge_state(path, e);
+	nk_stateunlock(lk);
+	return rc;
 }
 
 static void child(void *arg, int wfd)
@@ -288,11 +307,21 @@ static double parse_seconds(const char *s, const char *what)
 	return v;
 }
 
+static double parse_wait(const char *s)
+{
+	struct nk_err e;
+	double v;
+	if (nk_cfg_parse_duration(s, 0, &v, &e) < 0 || v < 0)
+		die_usage("--lock-wait: %s: expected a number of seconds >= 0", s);
+	return v;
+}
+
 int main(int argc, char **argv)
 {
 	const char *config = NULL, *opt_socks5 = NULL, *opt_user = NULL, *opt_pass = NULL;
 	const char *opt_ca = NULL, *opt_name = NULL, *opt_aead = NULL, *opt_certtime = "now";
 	const char *opt_state = NULL;
+	double lock_wait = NK_STATELOCK_WAIT;
 	int opt_isolate = -1, explain = 0, c, skip_window = 0, failed = 0, ok = 0, check = 0;
 	const char *only[MAX_SOURCES];
 	size_t nonly = 0;
@@ -317,6 +346,7 @@ int main(int argc, char **argv)
 		case O_CERTTIME: opt_certtime = optarg; break;
 		case O_TIMEOUT: timeout = parse_seconds(optarg, "--timeout"); break;
 		case O_STATE: opt_state = optarg; break;
+		case O_LOCKWAIT: lock_wait = parse_wait(optarg); break;
 		case O_EXPLAIN: explain = 1; break;
 		case O_CHECK: check = 1; break;
 		case O_SOURCE:
@@ -525,9 +555,12 @@ int main(int argc, char **argv)
 	}
 
 	if (opt_state != NULL) {
-		if (ok > 0 && write_state(opt_state, &e) < 0) {
+		int w = ok > 0 ? write_state(opt_state, lock_wait, &e) : 0;
+		if (w < 0) {
 			fprintf(stderr, "nts-ke: state file: %s\n", e.msg);
-			return NK_EXIT_IO;
+			for (size_t i = 0; i < nsrc; i++)
+				nk_wipe(src[i].out, sizeof src[i].out);
+			return w == -2 ? NK_EXIT_TEMPFAIL : NK_EXIT_IO;
 		}
 	} else {
 		for (size_t i = 0; i < nsrc; i++)

@@ -39,13 +39,16 @@ static const char usage[] =
 "usage: nts-poll [--config FILE] [--state FILE] [--socks5 HOST:PORT]\n"
 "                [--socks5-user U --socks5-pass P] [--relay HOST:PORT] [--direct]\n"
 "                [--count N] [--spacing SECONDS] [--interval SECONDS]\n"
-"                [--timeout SECONDS] [--explain]\n"
+"                [--timeout SECONDS] [--lock-wait SECONDS] [--explain]\n"
 "NTS-protected NTP (RFC 8915) for the `session` records of nts-ke: reads them on\n"
 "stdin (other record types are passed through) or from --state FILE, writes one\n"
 "`sample` record per authenticated answer on stdout.\n"
 "  --config FILE        configuration (default /etc/ntskit.conf if it exists)\n"
 "  --state FILE         read the sessions from FILE and rewrite it (0600, by rename)\n"
-"                       with the cookies left plus the new ones; stdin is not read\n"
+"                       with the cookies left plus the new ones; stdin is not read.\n"
+"                       Each round holds FILE.lock: no other nts-poll uses the same\n"
+"                       cookies, an nts-ke merge waits for the round to end\n"
+"  --lock-wait SECONDS  wait this long for that lock, 0 = not at all (default 120)\n"
 "  --socks5 HOST:PORT   NTP through this SOCKS5 proxy (UDP ASSOCIATE)\n"
 "  --socks5-user U, --socks5-pass P   SOCKS5 username/password (RFC 1929)\n"
 "  --relay HOST:PORT    NTP framed over TCP to this relay (nts-serve), through the\n"
@@ -58,10 +61,11 @@ static const char usage[] =
 "  --explain            decode every packet and check in words on stderr\n"
 "Exit: 0 samples from every source, 1 some sources failed, 2 none answered,\n"
 "      3 some source needs a new nts-ke, 64 usage, 65 malformed input record,\n"
-"      74 state file I/O, 78 configuration error.\n";
+"      74 state file I/O, 75 state file still locked after --lock-wait,\n"
+"      78 configuration error.\n";
 
 enum { O_CONFIG = 256, O_STATE, O_SOCKS5, O_USER, O_PASS, O_RELAY, O_DIRECT, O_COUNT,
-	O_SPACING, O_INTERVAL, O_TIMEOUT, O_EXPLAIN, O_HELP };
+	O_SPACING, O_INTERVAL, O_TIMEOUT, O_LOCKWAIT, O_EXPLAIN, O_HELP };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, O_CONFIG },
@@ -75,6 +79,7 @@ static const struct option longopts[] = {
 	{ "spacing", required_argument, NULL, O_SPACING },
 	{ "interval", required_argument, NULL, O_INTERVAL },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "lock-wait", required_argument, NULL, O_LOCKWAIT },
 	{ "explain", no_argument, NULL, O_EXPLAIN },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 }
@@ -104,6 +109,20 @@ static volatile sig_atomic_t stop_sig;
 static void on_stop(int sig)
 {
 	stop_sig = sig;
+}
+
+/* From here on SIGTERM/SIGINT end nts-poll after the round in progress,
+ * with the state file written (or at once while it waits for the lock). */
+static void catch_stop(void)
+{
+	struct sigaction sa;
+
+	signal(SIGPIPE, SIG_DFL);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 }
 
 struct run_opts {
@@ -142,12 +161,15 @@ static struct source *find_source(const char *name)
 }
 
 /* Read session records; others go to stdout when passthrough. Exits on a
- * malformed record (65). */
-static void read_sessions(FILE *in, const char *name, int passthrough)
+ * malformed record (65). With again (a later round of --state --interval),
+ * the state file is the truth: each source's session is taken from it, and
+ * a source whose session is new (another NTS-KE since) is polled again even
+ * if it had no cookies or was refused. */
+static void read_sessions(FILE *in, const char *name, int passthrough, int again)
 {
 	struct nk_rec rec;
 	struct nk_err e;
-	int rc;
+	int rc, seen[MAX_SOURCES] = { 0 };
 
 	nk_rec_reader_init(&reader, in, name);
 	while ((rc = nk_rec_read(&reader, &rec, &e)) == 1) {
@@ -166,17 +188,20 @@ static void read_sessions(FILE *in, const char *name, int passthrough)
 				exit(NK_EXIT_DATA);
 			}
 			s = find_source(tmp.source);
-			if (s != NULL) {
+			if (s != NULL && seen[s - src]) {
 				fprintf(stderr, "nts-poll: %s:%lu: a second session for source %s: "
 					"the later one is used\n", name, rec.line, tmp.source);
-			} else {
+			} else if (s == NULL) {
 				if (nsrc == MAX_SOURCES) {
 					fprintf(stderr, "nts-poll: %s:%lu: more than %d sessions\n", name,
 						rec.line, MAX_SOURCES);
 					exit(NK_EXIT_DATA);
 				}
 				s = &src[nsrc++];
+			} else if (again && tmp.ke_at != s->s.ke_at) {
+				s->denied = s->needke = s->rate = 0;
 			}
+			seen[s - src] = 1;
 			nk_session_wipe(&s->s);
 			s->s = tmp;
 			nk_session_wipe(&tmp);
@@ -191,6 +216,36 @@ static void read_sessions(FILE *in, const char *name, int passthrough)
 	nk_wipe(reader.buf, sizeof reader.buf);
 	if (passthrough)
 		fflush(stdout);
+}
+
+/* Lock the state file (nk_statelock) and read its sessions: the lock is held
+ * for the whole round, so no other nts-poll uses the same cookies and no
+ * nts-ke merge is overwritten. Returns the lock; -2 when another program
+ * held it for --lock-wait seconds, -1 on I/O errors (said on stderr). */
+static double lock_wait = NK_STATELOCK_WAIT;
+
+static int lock_and_read(const char *path, int again, int explain)
+{
+	struct nk_err e;
+	FILE *f;
+	int lk;
+
+	lk = nk_statelock(path, lock_wait, &stop_sig, &e);
+	if (lk < 0) {
+		fprintf(stderr, "nts-poll: %s\n", e.msg);
+		return lk;
+	}
+	if (explain)
+		fprintf(stderr, "nts-poll: state file %s locked (%s.lock) for this round\n", path, path);
+	f = fopen(path, "r");
+	if (f == NULL) {
+		fprintf(stderr, "nts-poll: state file %s: %s\n", path, strerror(errno));
+		nk_stateunlock(lk);
+		return -1;
+	}
+	read_sessions(f, path, 0, again);
+	fclose(f);
+	return lk;
 }
 
 /* Rewrite the state file: every line kept, the session of each source we
@@ -551,7 +606,7 @@ int main(int argc, char **argv)
 {
 	const char *config = NULL, *opt_socks5 = NULL, *opt_user = NULL, *opt_pass = NULL;
 	const char *opt_state = NULL, *opt_relay = NULL;
-	int c, explain = 0, direct = 0, status;
+	int c, explain = 0, direct = 0, status, lock = -1;
 	long count = -1;
 	double spacing = -1, interval = -1, timeout = -1;
 	struct nk_socks5_proxy proxy;
@@ -579,6 +634,7 @@ int main(int argc, char **argv)
 		case O_SPACING: spacing = parse_seconds(optarg, "--spacing", 1); break;
 		case O_INTERVAL: interval = parse_seconds(optarg, "--interval", 1); break;
 		case O_TIMEOUT: timeout = parse_seconds(optarg, "--timeout", 0); break;
+		case O_LOCKWAIT: lock_wait = parse_seconds(optarg, "--lock-wait", 1); break;
 		case O_EXPLAIN: explain = 1; break;
 		case O_HELP: fputs(usage, stdout); return NK_EXIT_OK;
 		default: fputs("(see nts-poll --help)\n", stderr); return NK_EXIT_USAGE;
@@ -655,36 +711,24 @@ int main(int argc, char **argv)
 
 	/* sessions */
 	if (opt_state != NULL) {
-		FILE *f = fopen(opt_state, "r");
-		if (f == NULL) {
-			fprintf(stderr, "nts-poll: state file %s: %s\n", opt_state, strerror(errno));
-			return NK_EXIT_IO;
-		}
-		read_sessions(f, opt_state, 0);
-		fclose(f);
+		catch_stop();   /* SIGTERM while waiting for the lock: give up at once */
+		if ((lock = lock_and_read(opt_state, 0, explain)) < 0)
+			return lock == -2 ? NK_EXIT_TEMPFAIL : NK_EXIT_IO;
 	} else {
-		read_sessions(stdin, "stdin", 1);
+		read_sessions(stdin, "stdin", 1, 0);
 	}
 	if (nsrc == 0) {
 		fprintf(stderr, "nts-poll: no session records %s\n",
 			opt_state ? "in the state file" : "on stdin (pipe nts-ke into nts-poll)");
 		return NK_EXIT_FAIL;
 	}
+	catch_stop();
 	if (explain)
 		fprintf(stderr, "nts-poll: %zu source(s), %u sample(s) each, %.1f s apart, %.1f s "
 			"timeout; NTP %s\n", nsrc, ro.count, ro.spacing, ro.timeout,
 			ro.tc.relay_host ? "over the TCP relay" :
 			ro.proxy ? (direct ? "through SOCKS5 UDP (direct UDP allowed if refused)" :
 				"through SOCKS5 UDP only") : "over UDP, direct (no proxy)");
-	signal(SIGPIPE, SIG_DFL);
-	{
-		struct sigaction sa;
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = on_stop;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-	}
 
 	for (;;) {
 		struct timespec r0, r1;
@@ -697,6 +741,9 @@ int main(int argc, char **argv)
 			status = NK_EXIT_IO;
 			break;
 		}
+		/* between rounds, nts-ke may merge new sessions into the file */
+		nk_stateunlock(lock);
+		lock = -1;
 		if (interval <= 0 || stop_sig)
 			break;
 		{
@@ -713,7 +760,15 @@ int main(int argc, char **argv)
 		sleep_s(interval - ((double)(r1.tv_sec - r0.tv_sec) + (double)(r1.tv_nsec - r0.tv_nsec) / 1e9));
 		if (stop_sig)
 			break;
+		if (opt_state != NULL && (lock = lock_and_read(opt_state, 1, explain)) < 0) {
+			if (lock == -1)
+				status = NK_EXIT_IO;
+			else if (!stop_sig)
+				status = NK_EXIT_TEMPFAIL;   /* stopped while waiting: the last round's status */
+			break;
+		}
 	}
+	nk_stateunlock(lock);
 	for (size_t i = 0; i < nsrc; i++)
 		nk_session_wipe(&src[i].s);
 	nk_socks5_proxy_wipe(&proxy);

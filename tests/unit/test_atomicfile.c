@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -67,11 +68,66 @@ static void test_bad_dir(void **state)
 	assert_non_null(strstr(e.msg, "/nonexistent-dir/x/state"));
 }
 
+/* nk_statelock: a second descriptor on the lock file is an other program
+ * as far as flock is concerned */
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_statelock(void **state)
+{
+	char dir[] = "/tmp/nk-atomic-XXXXXX", path[64], lp[80], big[1100];
+	volatile sig_atomic_t stop = 0;
+	struct nk_err e;
+	struct stat st;
+	int a, b;
+	double t0;
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/state", dir);
+	snprintf(lp, sizeof lp, "%s.lock", path);
+
+	a = nk_statelock(path, 0, NULL, &e);
+	assert_true(a >= 0);
+	assert_int_equal(stat(lp, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* held: wait 0 gives up at once, wait 0.2 after about 0.2 s */
+	assert_int_equal(nk_statelock(path, 0, NULL, &e), -2);
+	assert_non_null(strstr(e.msg, lp));
+	assert_non_null(strstr(e.msg, "another program holds the lock"));
+	t0 = mono();
+	assert_int_equal(nk_statelock(path, 0.2, NULL, &e), -2);
+	assert_true(mono() - t0 >= 0.19 && mono() - t0 < 2);
+	/* a stop flag already set ends a long wait at once */
+	stop = 1;
+	t0 = mono();
+	assert_int_equal(nk_statelock(path, 60, &stop, &e), -2);
+	assert_true(mono() - t0 < 1);
+	/* released: the next one gets it */
+	nk_stateunlock(a);
+	b = nk_statelock(path, 0, NULL, &e);
+	assert_true(b >= 0);
+	nk_stateunlock(b);
+	/* errors that are not contention: -1, naming the file */
+	assert_int_equal(nk_statelock("/nonexistent-dir/x/state", 0, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "/nonexistent-dir/x/state.lock"));
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = 0;
+	assert_int_equal(nk_statelock(big, 0, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "path too long"));
+	unlink(lp);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_replace),
 		cmocka_unit_test(test_bad_dir),
+		cmocka_unit_test(test_statelock),
 	};
 	return cmocka_run_group_tests_name("atomicfile", tests, NULL, NULL);
 }
