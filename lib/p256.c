@@ -954,9 +954,8 @@ static void mulgen_ct(pt *r, const uint64_t k[4])
  * costs 3M + 5S (dbl-2001-b for a = -3) against 8M + 3S.
  */
 
-/* The common tail of both additions: with U1, S1, H = U2 - U1,
- * R = S2 - S1 and Z3: X3 = R^2 - H^3 - 2 U1 H^2,
- * Y3 = R (U1 H^2 - X3) - S1 H^3. */
+/* The tail of jadd_vt: with U1, S1, H = U2 - U1, R = S2 - S1 and Z3:
+ * X3 = R^2 - H^3 - 2 U1 H^2, Y3 = R (U1 H^2 - X3) - S1 H^3. */
 static void jadd_tail(jpt *r, const uint64_t u1[4], const uint64_t s1[4],
 	const uint64_t h[4], const uint64_t rr[4], const uint64_t z3[4])
 {
@@ -1011,34 +1010,6 @@ static void jadd_vt(jpt *r, const jpt *a, const jpt *b)
 	jadd_tail(r, u1, s1, h, rr, z3);
 }
 
-/* r = a + b with b affine and finite, variable time (r may alias a). */
-static void jmadd_vt(jpt *r, const jpt *a, const apt *b)
-{
-	uint64_t z1z1[4], u1[4], s1[4], u2[4], s2[4], h[4], rr[4], z3[4];
-
-	if (fe_iszero(a->z)) {
-		pt_from_affine(r, b);
-		return;
-	}
-	fe_sqr(z1z1, a->z);
-	fe_mul(u2, b->x, z1z1);
-	fe_mul(s2, b->y, a->z);
-	fe_mul(s2, s2, z1z1);
-	memcpy(u1, a->x, sizeof u1);
-	memcpy(s1, a->y, sizeof s1);
-	fe_sub(h, u2, u1);
-	fe_sub(rr, s2, s1);
-	if (fe_iszero(h)) {
-		if (fe_iszero(rr))
-			jdbl(r, a);
-		else
-			jpt_set_inf(r);
-		return;
-	}
-	fe_mul(z3, a->z, h);
-	jadd_tail(r, u1, s1, h, rr, z3);
-}
-
 /* Affine big-endian coordinates of a Jacobian point (X/Z^2, Y/Z^3). */
 static void jpt_to_affine_be(unsigned char xy[64], const jpt *a)
 {
@@ -1052,37 +1023,15 @@ static void jpt_to_affine_be(unsigned char xy[64], const jpt *a)
 	fe_to_be(xy + 32, y);
 }
 
-/* r = k * G, k < n, variable time: the fixed-base table, zero digits
- * skipped, entries indexed directly. */
-static void mulgen_vt(jpt *r, const uint64_t k[4])
+/* The width-5 NAF of k: odd digits in [-15, 15], any two non-zero ones
+ * at least 5 apart, naf[0] the lowest; every other entry is 0. Returns the
+ * index of the top non-zero digit, -1 for k = 0. */
+static int wnaf5(int8_t naf[258], const uint64_t k[4])
 {
-	int8_t d[NDIG];
-	apt t;
-
-	gtab_ready();
-	recode5(d, k);
-	jpt_set_inf(r);
-	for (int i = 0; i < NDIG; i++) {
-		if (d[i] == 0)
-			continue;
-		int a = d[i] < 0 ? -d[i] : d[i];
-		t = gtab[i][a - 1];
-		if (d[i] < 0)
-			fe_cneg(t.y, ~(uint64_t)0);
-		jmadd_vt(r, r, &t);
-	}
-}
-
-/* r = k * a (a affine), variable time: width-5 NAF, odd multiples
- * a, 3a, ..., 15a. */
-static void mul_vt(jpt *r, const apt *a, const uint64_t k[4])
-{
-	jpt tab[8], a2, neg;
-	int8_t naf[258];
 	uint64_t e[5] = { k[0], k[1], k[2], k[3], 0 };
 	int len = 0, top = -1;
 
-	/* wNAF: odd digits in [-15, 15], any two non-zero ones 5 apart */
+	memset(naf, 0, 258);
 	while ((e[0] | e[1] | e[2] | e[3] | e[4]) != 0) {
 		int dd = 0;
 		if (e[0] & 1) {
@@ -1115,21 +1064,71 @@ static void mul_vt(jpt *r, const apt *a, const uint64_t k[4])
 			e[i] = (e[i] >> 1) | (e[i + 1] << 63);
 		e[4] >>= 1;
 	}
+	return top;
+}
+
+/* tab[j] = (2j + 1) a, j = 0..7: the odd multiples a wNAF digit names */
+static void odd_multiples(jpt tab[8], const apt *a)
+{
+	jpt a2;
+
 	pt_from_affine(&tab[0], a);
 	jdbl(&a2, &tab[0]);
 	for (int j = 1; j < 8; j++)
 		jadd_vt(&tab[j], &tab[j - 1], &a2);
+}
+
+/* r += d * (the point of tab), d a wNAF digit (0: nothing) */
+static void add_digit_vt(jpt *r, const jpt tab[8], int d)
+{
+	jpt neg;
+
+	if (d > 0) {
+		jadd_vt(r, r, &tab[d >> 1]);
+	} else if (d < 0) {
+		neg = tab[(-d) >> 1];
+		fe_cneg(neg.y, ~(uint64_t)0);
+		jadd_vt(r, r, &neg);
+	}
+}
+
+/* r = k * a (a affine), variable time: width-5 NAF, odd multiples
+ * a, 3a, ..., 15a. */
+static void mul_vt(jpt *r, const apt *a, const uint64_t k[4])
+{
+	jpt tab[8];
+	int8_t naf[258];
+	int top = wnaf5(naf, k);
+
+	odd_multiples(tab, a);
 	jpt_set_inf(r);
 	for (int i = top; i >= 0; i--) {
 		if (i != top)
 			jdbl(r, r);
-		if (naf[i] > 0) {
-			jadd_vt(r, r, &tab[naf[i] >> 1]);
-		} else if (naf[i] < 0) {
-			neg = tab[(-naf[i]) >> 1];
-			fe_cneg(neg.y, ~(uint64_t)0);
-			jadd_vt(r, r, &neg);
-		}
+		add_digit_vt(r, tab, naf[i]);
+	}
+}
+
+/* r = ka * a + kb * b, variable time: the two width-5 NAFs walked with one
+ * chain of doublings (Shamir's trick). Costs about 15% more than one
+ * mul_vt, and needs no fixed-base table: a verifying client (nts-ke) never
+ * builds the 53 KiB generator table. */
+static void muladd_vt(jpt *r, const apt *a, const uint64_t ka[4], const apt *b, const uint64_t kb[4])
+{
+	jpt ta[8], tb[8];
+	int8_t na[258], nb[258];
+	int top = wnaf5(na, ka), topb = wnaf5(nb, kb);
+
+	if (topb > top)
+		top = topb;
+	odd_multiples(ta, a);
+	odd_multiples(tb, b);
+	jpt_set_inf(r);
+	for (int i = top; i >= 0; i--) {
+		if (i != top)
+			jdbl(r, r);
+		add_digit_vt(r, ta, na[i]);
+		add_digit_vt(r, tb, nb[i]);
 	}
 }
 
@@ -1303,7 +1302,7 @@ static uint32_t api_muladd(unsigned char *A, const unsigned char *B, size_t len,
 	const unsigned char *y, size_t ylen, int curve)
 {
 	apt a, b;
-	jpt p, q, r;
+	jpt q, r;
 	uint64_t kx[4], ky[4];
 	uint32_t sp, sq;
 
@@ -1321,18 +1320,14 @@ static uint32_t api_muladd(unsigned char *A, const unsigned char *B, size_t len,
 		return 0;
 	if (sp == ST_F && sq == ST_I)
 		return 0;
-	if (sq == ST_F) {
-		if (B == NULL)
-			mulgen_vt(&q, ky);
-		else
-			mul_vt(&q, &b, ky);
-	}
+	if (B == NULL)
+		pt_decode(&b, P256_G_ENC);
 	if (sp == ST_F && sq == ST_F) {
-		mul_vt(&p, &a, kx);
-		jadd_vt(&r, &p, &q); /* 2Q when P = Q */
+		muladd_vt(&r, &a, kx, &b, ky);   /* P + Q, 2Q when P = Q */
 		if (fe_iszero(r.z))
 			return 0;    /* P = -Q */
 	} else if (sp == ST_Z && sq == ST_F) {
+		mul_vt(&q, &b, ky);
 		jdbl(&r, &q);
 	} else {
 		memset(A + 1, 0, 64);

@@ -28,7 +28,9 @@
  * secrets.
  *
  * The generator table (52 x 16 affine multiples of G, 53 KiB of static
- * storage) is computed once, on first use, under pthread_once.
+ * storage) is computed once, on first use, under pthread_once, by mulgen()
+ * and the signer; muladd() does without it (one chain of doublings for
+ * both products), so a process that only verifies never builds it.
  *
  * br_ec_impl semantics, exactly as br_ec_p256_m31 (BearSSL 0.6):
  *   generator()   the 65-byte uncompressed G; order() the 32-byte n;
