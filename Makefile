@@ -24,7 +24,11 @@ BUILD_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 WARN     = -Wall -Wextra -Werror
 CFLAGS   = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -g $(SAN) -Ilib $(INIH_CFLAGS) -DNK_BUILD_EPOCH=$(BUILD_EPOCH) $(FILE_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS  = $(SAN) $(EXTRA_LDFLAGS)
-LIBS     = -lbearssl $(INIH_LIBS)
+# BearSSL and inih from Debian's -dev packages, linked statically: BearSSL is
+# one small object file per function, so each tool carries only the code it
+# calls (nts-ke: 85 KB) instead of mapping all of libbearssl.so (304 KB of
+# text, nearly all of it resident). Rebuild after a Debian update of either.
+LIBS     = -Wl,-Bstatic -lbearssl $(INIH_LIBS) -Wl,-Bdynamic
 
 LIB_SRC  := $(sort $(wildcard lib/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
