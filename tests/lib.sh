@@ -84,3 +84,19 @@ t_port_free() { ! ss -ltnuH "sport = :$1" | grep -q .; }
 t_grep() {
   if grep -Eq -- "$3" "$2"; then t_ok "$1"; else t_fail "$1" "no line matching /$3/ in $(basename "$2"): $(head -c 300 "$2" | tr '\n' '|')"; fi
 }
+
+# t_need_bins FILE...: the test is skipped unless each is built (executable)
+t_need_bins() {
+  for _b in "$@"; do [ -x "$_b" ] || { t_skip "$(basename "$_b") not built"; exit 0; }; done
+}
+
+# t_need_cmds CMD...: the test is skipped unless each is installed
+t_need_cmds() {
+  for _c in "$@"; do command -v "$_c" >/dev/null 2>&1 || { t_skip "$_c not installed"; exit 0; }; done
+}
+
+# t_pki DIR: the test PKI (tests/pki/gen.sh) in DIR; a failure ends the test
+t_pki() {
+  sh "$NTSKIT_TOP/tests/pki/gen.sh" "$1" >"$T_DIR/pki.log" 2>&1 ||
+    { t_fail "test PKI" "tests/pki/gen.sh failed: $(tail -n 2 "$T_DIR/pki.log" | tr '\n' ' ')"; exit 0; }
+}

@@ -14,10 +14,8 @@
 KE=$NTSKIT_BIN/nts-ke POLL=$NTSKIT_BIN/nts-poll
 NTP1=20810 KE1=20811 NTP2=20812 KE2=20813 NTP3=20814 KE3=20815
 
-for b in "$KE" "$POLL"; do
-  [ -x "$b" ] || { t_skip "$b not built"; exit 0; }
-done
-sh "$NTSKIT_TOP/tests/pki/gen.sh" "$T_DIR/pki" >/dev/null 2>&1 || { t_fail "test PKI" "tests/pki/gen.sh failed"; exit 0; }
+t_need_bins "$KE" "$POLL"
+t_pki "$T_DIR/pki"
 chmod 644 "$T_DIR"/pki/*
 CA=$T_DIR/pki/root.crt CERT=$T_DIR/pki/ec256.fullchain.pem KEY=$T_DIR/pki/ec256.sec1.key
 

@@ -8,12 +8,10 @@
 . "$NTSKIT_TOP/tests/peers/ntpsec.sh"
 
 KE=$NTSKIT_BIN/nts-ke POLL=$NTSKIT_BIN/nts-poll NS=ntskit-poll-ntpsec
-for b in "$KE" "$POLL"; do
-  [ -x "$b" ] || { t_skip "$b not built"; exit 0; }
-done
+t_need_bins "$KE" "$POLL"
 t_is_root || { t_skip "NTPsec in a network namespace needs root"; exit 0; }
 peer_ntpsec_prepare || { t_skip "ntpsec: $PEER_WHY"; exit 0; }
-sh "$NTSKIT_TOP/tests/pki/gen.sh" "$T_DIR/pki" >/dev/null 2>&1 || { t_fail "test PKI" "tests/pki/gen.sh failed"; exit 0; }
+t_pki "$T_DIR/pki"
 chmod 644 "$T_DIR"/pki/*
 t_netns $NS || { t_skip "cannot create network namespace $NS"; exit 0; }
 peer_ntpsec_server $NS "$T_DIR/ntpsec" "$T_DIR/pki/ec256.fullchain.pem" "$T_DIR/pki/ec256.sec1.key" ||

@@ -19,10 +19,8 @@ KE=$NTSKIT_BIN/nts-ke POLL=$NTSKIT_BIN/nts-poll
 NTP=20820 KEP=20821 DANTE=20822 DANTE_AUTH=20823 MSOCKS=20824 TOR=20825 TOR_EXT=20826 RELAY=20827
 # (20833/20834: the offline Tor's fake directory authority, never listening)
 
-for b in "$KE" "$POLL"; do
-  [ -x "$b" ] || { t_skip "$b not built"; exit 0; }
-done
-sh "$NTSKIT_TOP/tests/pki/gen.sh" "$T_DIR/pki" >/dev/null 2>&1 || { t_fail "test PKI" "tests/pki/gen.sh failed"; exit 0; }
+t_need_bins "$KE" "$POLL"
+t_pki "$T_DIR/pki"
 chmod 644 "$T_DIR"/pki/*
 if ! peer_chrony_server "$T_DIR/c1" $NTP $KEP "$T_DIR/pki/ec256.fullchain.pem" "$T_DIR/pki/ec256.sec1.key"; then
   t_skip "chrony NTS server: $PEER_WHY"; exit 0

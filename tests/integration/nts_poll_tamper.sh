@@ -14,11 +14,9 @@
 KE=$NTSKIT_BIN/nts-ke POLL=$NTSKIT_BIN/nts-poll
 NTP=20840 KEP=20841 MITM=20842
 
-for b in "$KE" "$POLL"; do
-  [ -x "$b" ] || { t_skip "$b not built"; exit 0; }
-done
-command -v python3 >/dev/null 2>&1 || { t_skip "python3 not installed"; exit 0; }
-sh "$NTSKIT_TOP/tests/pki/gen.sh" "$T_DIR/pki" >/dev/null 2>&1 || { t_fail "test PKI" "tests/pki/gen.sh failed"; exit 0; }
+t_need_bins "$KE" "$POLL"
+t_need_cmds python3
+t_pki "$T_DIR/pki"
 chmod 644 "$T_DIR"/pki/*
 if ! peer_chrony_server "$T_DIR/c1" $NTP $KEP "$T_DIR/pki/ec256.fullchain.pem" "$T_DIR/pki/ec256.sec1.key"; then
   t_skip "chrony NTS server: $PEER_WHY"; exit 0

@@ -9,7 +9,7 @@
 
 SIGN=$NTSKIT_HELPERS/p256_sign
 [ -x "$SIGN" ] || { t_skip "p256_sign not built"; exit 0; }
-command -v openssl >/dev/null || { t_skip "openssl not installed"; exit 0; }
+t_need_cmds openssl
 cd "$T_DIR" || exit 1
 
 # messages of assorted lengths

@@ -52,7 +52,7 @@ sh "$SYNC" --bogus >/dev/null 2>&1; rc=$?
 [ -x "$NTSKIT_BIN/nts-poll" ] || { t_skip "nts-poll not built"; exit 0; }
 
 # --- servers ---
-sh "$NTSKIT_TOP/tests/pki/gen.sh" "$T_DIR/pki" >/dev/null 2>&1 || { t_fail "test PKI" "tests/pki/gen.sh failed"; exit 0; }
+t_pki "$T_DIR/pki"
 chmod 644 "$T_DIR"/pki/*
 CA=$T_DIR/pki/root.crt CERT=$T_DIR/pki/ec256.fullchain.pem KEY=$T_DIR/pki/ec256.sec1.key
 if ! peer_chrony_server "$T_DIR/c1" $NTP1 $KE1 "$CERT" "$KEY"; then

@@ -13,7 +13,7 @@
 SERVE=$NTSKIT_BIN/nts-serve POLL=$NTSKIT_BIN/nts-poll MK=$NTSKIT_HELPERS/serve_mkcookie FLOOD=$NTSKIT_HELPERS/serve_flood
 Q="python3 $NTSKIT_TOP/tests/helpers/ntp_query.py"
 FR="python3 $NTSKIT_TOP/tests/helpers/relay_frames.py"
-for b in "$SERVE" "$POLL" "$MK" "$FLOOD"; do [ -x "$b" ] || { t_skip "$(basename "$b") not built"; exit 0; }; done
+t_need_bins "$SERVE" "$POLL" "$MK" "$FLOOD"
 NTP=21061 TCP=21062
 printf 'status t=%s stratum=2 refid=192.0.2.66 root-delay=0.020000000 root-disp=0.004000000 leap=0\n' "$(date +%s)" >"$T_DIR/status"
 

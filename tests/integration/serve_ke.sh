@@ -12,7 +12,7 @@
 . "$NTSKIT_TOP/tests/peers/ntpsec.sh"
 SERVE=$NTSKIT_BIN/nts-serve POLL=$NTSKIT_BIN/nts-poll KE=$NTSKIT_BIN/nts-ke
 PROBE="python3 $NTSKIT_TOP/tests/helpers/serve_ke_probe.py"
-for b in "$SERVE" "$POLL" "$KE"; do [ -x "$b" ] || { t_skip "$(basename "$b") not built"; exit 0; }; done
+t_need_bins "$SERVE" "$POLL" "$KE"
 NTP=21301 KEP=21302 NTP2=21303 KE2=21304 NTP3=21305 KE3=21306
 PKI=$T_DIR/pki
 sh "$NTSKIT_TOP/tests/pki/gen.sh" "$PKI" >"$T_DIR/pki.log" 2>&1 || { t_fail "test-pki" "$(tail -2 "$T_DIR/pki.log")"; exit 0; }

@@ -7,7 +7,7 @@
 # Ports: 21010-21029.
 . "$NTSKIT_TOP/tests/lib.sh"
 SERVE=$NTSKIT_BIN/nts-serve POLL=$NTSKIT_BIN/nts-poll MK=$NTSKIT_HELPERS/serve_mkcookie
-for b in "$SERVE" "$POLL" "$MK"; do [ -x "$b" ] || { t_skip "$(basename "$b") not built"; exit 0; }; done
+t_need_bins "$SERVE" "$POLL" "$MK"
 P=21011 P2=21012
 K=$T_DIR/cookie-keys
 printf 'status t=%s stratum=2 refid=192.0.2.44 root-delay=0.020000000 root-disp=0.004000000 leap=0\n' "$(date +%s)" >"$T_DIR/status"

@@ -11,7 +11,7 @@
 . "$NTSKIT_TOP/tests/peers/chrony.sh"
 SERVE=$NTSKIT_BIN/nts-serve POLL=$NTSKIT_BIN/nts-poll KE=$NTSKIT_BIN/nts-ke MK=$NTSKIT_HELPERS/serve_mkcookie
 FR="python3 $NTSKIT_TOP/tests/helpers/relay_frames.py"
-for b in "$SERVE" "$POLL" "$MK"; do [ -x "$b" ] || { t_skip "$(basename "$b") not built"; exit 0; }; done
+t_need_bins "$SERVE" "$POLL" "$MK"
 CNTP=21031 CKE=21032 NTP=21033 TCP=21034 OTHER=21039
 K=$T_DIR/keys
 printf 'status t=%s stratum=2 refid=192.0.2.55 root-delay=0.020000000 root-disp=0.004000000 leap=0\n' "$(date +%s)" >"$T_DIR/status"

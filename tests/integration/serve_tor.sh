@@ -12,7 +12,7 @@
 . "$NTSKIT_TOP/tests/lib.sh"
 . "$NTSKIT_TOP/tests/peers/chrony.sh"
 SERVE=$NTSKIT_BIN/nts-serve POLL=$NTSKIT_BIN/nts-poll KE=$NTSKIT_BIN/nts-ke
-for b in "$SERVE" "$POLL" "$KE"; do [ -x "$b" ] || { t_skip "$(basename "$b") not built"; exit 0; }; done
+t_need_bins "$SERVE" "$POLL" "$KE"
 if ! command -v tor >/dev/null 2>&1; then t_skip "tor not installed"; exit 0; fi
 NTP=21351 CNTP=21352 KEP=20741 TCP=20742 CKE=20740
 PKI=$T_DIR/pki

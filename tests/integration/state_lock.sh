@@ -24,11 +24,9 @@
 KE=$NTSKIT_BIN/nts-ke POLL=$NTSKIT_BIN/nts-poll
 NTP1=20960 KE1=20961
 
-for b in "$KE" "$POLL"; do
-  [ -x "$b" ] || { t_skip "$b not built"; exit 0; }
-done
+t_need_bins "$KE" "$POLL"
 command -v flock >/dev/null 2>&1 || { t_skip "flock(1) (util-linux) not installed"; exit 0; }
-sh "$NTSKIT_TOP/tests/pki/gen.sh" "$T_DIR/pki" >/dev/null 2>&1 || { t_fail "test PKI" "tests/pki/gen.sh failed"; exit 0; }
+t_pki "$T_DIR/pki"
 chmod 644 "$T_DIR"/pki/*
 CA=$T_DIR/pki/root.crt CERT=$T_DIR/pki/ec256.fullchain.pem KEY=$T_DIR/pki/ec256.sec1.key
 if ! peer_chrony_server "$T_DIR/c1" $NTP1 $KE1 "$CERT" "$KEY"; then

@@ -18,8 +18,8 @@ PROBE=$NTSKIT_HELPERS/tls_probe
 PKI=$T_DIR/pki
 LABEL=EXPORTER-network-time-security
 [ -x "$PROBE" ] || { t_skip "tls_probe not built"; exit 0; }
-command -v openssl >/dev/null || { t_skip "openssl not installed"; exit 0; }
-sh "$NTSKIT_TOP/tests/pki/gen.sh" "$PKI" || { t_fail "test PKI" "tests/pki/gen.sh failed"; exit 0; }
+t_need_cmds openssl
+t_pki "$PKI"
 
 CERTS="ec256 ec384 rsa2048 rsa4096"
 SUITES="1301 1302 1303"

@@ -15,8 +15,8 @@
 PROBE=$NTSKIT_HELPERS/tls_probe
 PKI=$T_DIR/pki
 [ -x "$PROBE" ] || { t_skip "tls_probe not built"; exit 0; }
-command -v openssl >/dev/null || { t_skip "openssl not installed"; exit 0; }
-sh "$NTSKIT_TOP/tests/pki/gen.sh" "$PKI" || { t_fail "test PKI" "tests/pki/gen.sh failed"; exit 0; }
+t_need_cmds openssl
+t_pki "$PKI"
 mkfifo "$T_DIR/stdin"
 exec 7<>"$T_DIR/stdin"
 NOW=1767225600   # 2026-01-01: inside the good leaves' window (2025..2035)

@@ -16,8 +16,8 @@ SERVE=$NTSKIT_HELPERS/tls_serve
 PKI=$T_DIR/pki
 LABEL=EXPORTER-network-time-security
 [ -x "$SERVE" ] || { t_skip "tls_serve not built"; exit 0; }
-command -v openssl >/dev/null || { t_skip "openssl not installed"; exit 0; }
-sh "$NTSKIT_TOP/tests/pki/gen.sh" "$PKI" || { t_fail "test PKI" "tests/pki/gen.sh failed"; exit 0; }
+t_need_cmds openssl
+t_pki "$PKI"
 HAVE_GNUTLS=0
 command -v gnutls-cli >/dev/null && HAVE_GNUTLS=1
 [ $HAVE_GNUTLS = 1 ] || t_skip "gnutls-cli not installed: its half of the matrix"

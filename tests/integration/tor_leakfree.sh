@@ -82,7 +82,7 @@ T0=$(date +%s.%N)
 el() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # --- PKI, Tor -------------------------------------------------------------------
-sh "$NTSKIT_TOP/tests/pki/gen.sh" "$T_DIR/pki" >/dev/null 2>&1 || { t_fail "test PKI" "tests/pki/gen.sh failed"; exit 0; }
+t_pki "$T_DIR/pki"
 chmod 644 "$T_DIR"/pki/*
 CA=$T_DIR/pki/root.crt CERT=$T_DIR/pki/ec256.fullchain.pem KEY=$T_DIR/pki/ec256.sec1.key
 
