@@ -1092,6 +1092,21 @@ static void add_digit_vt(jpt *r, const jpt tab[8], int d)
 	}
 }
 
+/* r = sum of the digits of na (and nb, unless tb is NULL) times their
+ * tables' points, from the digit index top down, one doubling per digit */
+static void naf_walk(jpt *r, int top, const jpt ta[8], const int8_t *na,
+	const jpt *tb, const int8_t *nb)
+{
+	jpt_set_inf(r);
+	for (int i = top; i >= 0; i--) {
+		if (i != top)
+			jdbl(r, r);
+		add_digit_vt(r, ta, na[i]);
+		if (tb != NULL)
+			add_digit_vt(r, tb, nb[i]);
+	}
+}
+
 /* r = k * a (a affine), variable time: width-5 NAF, odd multiples
  * a, 3a, ..., 15a. */
 static void mul_vt(jpt *r, const apt *a, const uint64_t k[4])
@@ -1101,12 +1116,7 @@ static void mul_vt(jpt *r, const apt *a, const uint64_t k[4])
 	int top = wnaf5(naf, k);
 
 	odd_multiples(tab, a);
-	jpt_set_inf(r);
-	for (int i = top; i >= 0; i--) {
-		if (i != top)
-			jdbl(r, r);
-		add_digit_vt(r, tab, naf[i]);
-	}
+	naf_walk(r, top, tab, naf, NULL, NULL);
 }
 
 /* r = ka * a + kb * b, variable time: the two width-5 NAFs walked with one
@@ -1123,13 +1133,7 @@ static void muladd_vt(jpt *r, const apt *a, const uint64_t ka[4], const apt *b, 
 		top = topb;
 	odd_multiples(ta, a);
 	odd_multiples(tb, b);
-	jpt_set_inf(r);
-	for (int i = top; i >= 0; i--) {
-		if (i != top)
-			jdbl(r, r);
-		add_digit_vt(r, ta, na[i]);
-		add_digit_vt(r, tb, nb[i]);
-	}
+	naf_walk(r, top, ta, na, tb, nb);
 }
 
 /* ---------------------------------------------------------------------
