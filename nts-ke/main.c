@@ -218,6 +218,9 @@ static int write_state(const char *path, double lock_wait, struct nk_err *e)
 
 	if (lk < 0)
 		return lk;
+	if (run.explain)
+		fprintf(stderr, "nts-ke: state file %s locked (%s.lock): merging the new sessions\n",
+			path, path);
 	rc = merge_state(path, e);
 	nk_stateunlock(lk);
 	return rc;
