@@ -92,11 +92,19 @@ check:
 	$(MAKE) -j$$(nproc 2>/dev/null || echo 2) $(CHECK_VARS) all tests
 	NTSKIT_MAKEVARS='$(CHECK_VARS)' sh tests/run build/san
 
-# libFuzzer: every library source compiled again with clang and the fuzzer instrumentation.
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Ilib $(INIH_CFLAGS) -fsanitize=fuzzer,address,undefined -DNK_FUZZING
-$(FUZZ_BIN): build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+# libFuzzer: the library compiled once more with clang and the fuzzer's
+# instrumentation (build/fuzz/libntskit.a), each target linked against it.
+FUZZ_COMMON = -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Ilib $(INIH_CFLAGS) -DNK_FUZZING
+FUZZ_OBJ := $(LIB_SRC:lib/%.c=build/fuzz/lib/%.o)
+build/fuzz/lib/%.o: lib/%.c $(wildcard lib/*.h)
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LIBS)
+	clang $(FUZZ_COMMON) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+build/fuzz/libntskit.a: $(FUZZ_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+$(FUZZ_BIN): build/fuzz/%: tests/fuzz/%.c build/fuzz/libntskit.a $(wildcard lib/*.h nts-*/*.c nts-*/*.h)
+	@mkdir -p $(@D)
+	clang $(FUZZ_COMMON) -fsanitize=fuzzer,address,undefined -o $@ $< build/fuzz/libntskit.a $(LIBS)
 
 fuzz: $(FUZZ_BIN)
 
