@@ -96,11 +96,18 @@ void nk_atomic_abort(struct nk_atomic *a)
 		unlink(a->tmp);
 }
 
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int nk_statelock(const char *path, double wait_s, const volatile sig_atomic_t *stop, struct nk_err *e)
 {
 	char lp[1060];
 	int fd;
-	double waited = 0;
+	double t0 = mono_s(), waited;
 
 	if ((size_t)snprintf(lp, sizeof lp, "%s.lock", path) >= sizeof lp) {
 		nk_errf(e, "path too long (%zu bytes): %.60s...", strlen(path), path);
@@ -119,16 +126,16 @@ int nk_statelock(const char *path, double wait_s, const volatile sig_atomic_t *s
 			close(fd);
 			return -1;
 		}
+		waited = mono_s() - t0;
 		if (waited >= wait_s || (stop != NULL && *stop)) {
 			nk_errf(e, "%s: another program holds the lock on the state file "
-				"(waited %.0f s)", lp, waited);
+				"(waited %.1f s)", lp, waited);
 			close(fd);
 			return -2;
 		}
 		{
 			struct timespec ts = { 0, 50 * 1000 * 1000 };
 			nanosleep(&ts, NULL);
-			waited += 0.05;
 		}
 	}
 }

@@ -32,10 +32,12 @@ t_bg() {
 # t_pid NAME: the PID t_bg recorded
 t_pid() { cat "$T_DIR/$1.pid"; }
 
-# t_stop NAME: stop one background process (TERM, then KILL after 3 s)
+# t_stop NAME: stop one background process (TERM, then KILL after 3 s); its
+# PID leaves the cleanup list, so that a reused PID is never signalled later
 t_stop() {
   p=$(t_pid "$1" 2>/dev/null) || return 0
   _t_kill "$p"
+  T_PIDS=$(echo "$T_PIDS" | tr ' ' '\n' | grep -vx "$p" | tr '\n' ' ')
 }
 
 # t_bg starts every process in its own session (setsid), so its PID is also

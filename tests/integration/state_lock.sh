@@ -39,6 +39,11 @@ cookies() { sed -n 's/.* cookies=\([^ ]*\) .*/\1/p' "$1" | tr ',' '\n' | grep -v
 c2s() { sed -n 's/.* c2s=\([0-9a-f]*\) .*/\1/p' "$1"; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+# held FILE: wait (up to 5 s) until another process holds the flock on FILE
+held() {
+  _i=0
+  until ! flock -n "$1" true || [ $_i -ge 50 ]; do _i=$((_i + 1)); sleep 0.1; done
+}
 fresh_state() {
   rm -f "$ST"
   "$KE" --ca "$CA" --state "$ST" "$SRC" 2>"$T_DIR/ke.err" && [ "$(cookies "$ST" | grep -c .)" -eq 8 ]
@@ -76,20 +81,22 @@ echo "# chrony: ${st:-?} authenticated NTP packets so far"
 # 2. nts-ke merges while a round is in progress
 fresh_state || { t_fail "nts-ke --state (2)" "$(head -c 300 "$T_DIR/ke.err")"; exit 0; }
 k1=$(c2s "$ST")
+tp=$(now)
 "$POLL" --state "$ST" --count 4 --spacing 0.6 --timeout 2 >"$T_DIR/p2" 2>"$T_DIR/p2.err" &
 pp=$!
-sleep 0.5
+held "$ST.lock"
 t0=$(now)
 "$KE" --ca "$CA" --state "$ST" "$SRC" 2>"$T_DIR/ke2.err"
 rk=$?
-kw=$(since "$t0")
+kw=$(since "$t0") kp=$(since "$tp")
 wait $pp; rp=$?
 k2=$(c2s "$ST")
 [ $rk -eq 0 ] && [ $rp -eq 0 ] && t_ok "nts-ke during an nts-poll round: both exit 0 (nts-ke took $kw s)" ||
   t_fail "nts-ke during an nts-poll round: both exit 0" "nts-ke $rk: $(head -c 200 "$T_DIR/ke2.err"); nts-poll $rp: $(head -c 200 "$T_DIR/p2.err")"
-awk -v s="$kw" 'BEGIN { exit !(s >= 1.0) }' &&
-  t_ok "nts-ke during an nts-poll round: the merge waited for the round ($kw s, the round has 1.3 s left)" ||
-  t_fail "nts-ke during an nts-poll round: the merge waited for the round" "nts-ke took $kw s"
+# the round has 3 x 0.6 s of spacing: nts-ke cannot end before 1.8 s after nts-poll started
+awk -v s="$kp" 'BEGIN { exit !(s >= 1.8) }' &&
+  t_ok "nts-ke during an nts-poll round: the merge waited for the round (nts-ke took $kw s, ended $kp s after nts-poll started, the round's spacing alone is 1.8 s)" ||
+  t_fail "nts-ke during an nts-poll round: the merge waited for the round" "nts-ke took $kw s and ended $kp s after nts-poll started"
 [ -n "$k2" ] && [ "$k2" != "$k1" ] && [ "$(cookies "$ST" | grep -c .)" -eq 8 ] &&
   [ "$(grep -c '^session ' "$ST")" -eq 1 ] &&
   t_ok "nts-ke during an nts-poll round: the file holds nts-ke's new session (new keys, 8 cookies), not the round's old one" ||
@@ -121,8 +128,7 @@ k3=$(c2s "$ST")
   t_fail "lock file mode 0600" "$(stat -c %a "$ST.lock" 2>&1)"
 sum0=$(sha256sum <"$ST")
 t_bg holder flock "$ST.lock" sleep 30
-i=0
-until ! flock -n "$ST.lock" true || [ $i -ge 50 ]; do i=$((i + 1)); sleep 0.1; done
+held "$ST.lock"
 for tool in nts-poll nts-ke; do
   t0=$(now)
   if [ $tool = nts-poll ]; then
@@ -139,7 +145,9 @@ for tool in nts-poll nts-ke; do
 done
 "$POLL" --state "$ST" --count 1 --timeout 2 >/dev/null 2>"$T_DIR/t.err" &
 pp=$!
-sleep 0.5
+# waiting: it has the lock file open (its SIGTERM handler is set before that)
+i=0
+until ls -l /proc/$pp/fd 2>/dev/null | grep -q 'state\.lock$' || [ $i -ge 50 ]; do i=$((i + 1)); sleep 0.1; done
 t0=$(now)
 kill -TERM $pp
 wait $pp; rc=$?
@@ -149,12 +157,12 @@ secs=$(since "$t0")
   t_fail "nts-poll waiting for the lock ends on SIGTERM" "exit $rc after $secs s: $(head -c 200 "$T_DIR/t.err")"
 t_stop holder
 t_bg holder2 flock "$ST.lock" sleep 1
-sleep 0.2
+held "$ST.lock"
 t0=$(now)
 "$POLL" --state "$ST" --lock-wait 10 --count 1 --timeout 2 >"$T_DIR/w.out" 2>"$T_DIR/w.err"
 rc=$?
 secs=$(since "$t0")
-[ $rc -eq 0 ] && [ "$(grep -c '^sample ' "$T_DIR/w.out")" -eq 1 ] && awk -v s="$secs" 'BEGIN { exit !(s >= 0.5) }' &&
+[ $rc -eq 0 ] && [ "$(grep -c '^sample ' "$T_DIR/w.out")" -eq 1 ] && awk -v s="$secs" 'BEGIN { exit !(s >= 0.3) }' &&
   t_ok "nts-poll --lock-wait 10, lock released after 1 s: waited $secs s, then 1 sample, exit 0" ||
   t_fail "nts-poll --lock-wait 10 waits for a lock released after 1 s" "exit $rc after $secs s: $(head -c 200 "$T_DIR/w.err")"
 t_stop holder2
