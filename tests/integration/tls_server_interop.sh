@@ -47,11 +47,19 @@ ossl_cell() {
     -keymatexport $LABEL -keymatexportlen 32 -ciphersuites "$(suite_name $s)" "$@" >"$out" 2>&1
   check_cell "$name" "$out" "$slog" "$k" "$(suite_name $s)" "$g" "$(sed -n 's/.*Keying material: //p' "$out")"
 }
+# feed LINE OUT: LINE on stdout, then keep it open until OUT shows the echo
+# (at most 8 s): gnutls-cli closes the connection as soon as its input ends,
+# without waiting for the server's answer
+feed() {
+  echo "$1"
+  _i=0
+  until grep -q "^$1" "$2" 2>/dev/null || [ $_i -ge 80 ]; do sleep 0.1; _i=$((_i + 1)); done
+}
 # gnutls_cell NAME PORT SRVLOG K SUITE GROUP PRIORITY-GROUPS
 gnutls_cell() {
   name=$1 port=$2 slog=$3 k=$4 s=$5 g=$6 pg=$7
   out=$T_DIR/g.$port.$k
-  (echo "line-$port-$k"; sleep 0.3) | timeout 10 gnutls-cli --port $port --x509cafile "$PKI/root.crt" \
+  feed "line-$port-$k" "$out" | timeout 10 gnutls-cli --port $port --x509cafile "$PKI/root.crt" \
     --sni-hostname localhost --verify-hostname localhost --alpn ntske/1 \
     --priority "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+$(gnutls_cipher $s):-GROUP-ALL:$pg" \
     --keymatexport $LABEL --keymatexportsize 32 127.0.0.1 >"$out" 2>&1
@@ -115,7 +123,7 @@ for cert in ec256 ec384 rsa2048 rsa4096; do
         "$T_DIR/$srv.log" 1 TLS_AES_128_GCM_SHA256 secp384r1 "$(sed -n 's/.*Keying material: //p' "$out")" hrr
       if [ $HAVE_GNUTLS = 1 ]; then
         out=$T_DIR/hrr.$port.2
-        (echo "line-hrr"; sleep 0.3) | timeout 10 gnutls-cli --port $port --x509cafile "$PKI/root.crt" \
+        feed "line-hrr" "$out" | timeout 10 gnutls-cli --port $port --x509cafile "$PKI/root.crt" \
           --sni-hostname localhost --verify-hostname localhost --alpn ntske/1 \
           --priority "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1" \
           --keymatexport $LABEL --keymatexportsize 32 127.0.0.1 >"$out" 2>&1
