@@ -130,7 +130,7 @@ HOLD=0 canned past-end 2 'declares a 100-byte body'
 canned too-long 2 'longer than 65536'
 canned unknown-critical 2 'critical bit'
 canned two-ports 2 'second NTPv4 Port Negotiation record'
-canned silent 2 'timed out after 3.0 s .*0 bytes received'
+HOLD=10 canned silent 2 'timed out after 3.0 s .*0 bytes received'   # the server outlives nts-ke's deadline
 canned ok-1024 0 ''
 if [ "$(field ntp <"$T_DIR/m.out")" = "localhost:11123" ]; then t_ok "record 1024 ignored, Port record used"; else t_fail "record 1024 ignored" "$(cut -c1-120 "$T_DIR/m.out")"; fi
 canned ok-ntpsec 0 ''

@@ -34,15 +34,15 @@ grep -q "^session .* ntp=localhost:$NTP " "$T_DIR/s" || { t_fail "nts-ke session
 # poll_case NAME ARGS...: nts-poll with a fresh session; $T_DIR/NAME.{out,err}, $rc, $samples
 poll_case() {
   _n=$1; shift
-  newsess | "$POLL" --count 2 --spacing 0 --timeout 2 "$@" >"$T_DIR/$_n.out" 2>"$T_DIR/$_n.err"
+  newsess | "$POLL" --count 4 --spacing 0 --timeout 2 "$@" >"$T_DIR/$_n.out" 2>"$T_DIR/$_n.err"
   rc=$?
   samples=$(grep -c '^sample ' "$T_DIR/$_n.out")
 }
 expect_samples() {
-  if [ "$samples" -eq 2 ] && [ $rc -eq 0 ] && grep -q "^sample .* via=$2 " "$T_DIR/$1.out"; then
-    t_ok "$1: 2 authenticated samples via=$2"
+  if [ "$samples" -eq 4 ] && [ $rc -eq 0 ] && grep -q "^sample .* via=$2 " "$T_DIR/$1.out"; then
+    t_ok "$1: 4 authenticated samples via=$2"
   else
-    t_fail "$1: 2 authenticated samples via=$2" "exit $rc, $samples samples: $(head -c 300 "$T_DIR/$1.err" | tr '\n' '|')"
+    t_fail "$1: 4 authenticated samples via=$2" "exit $rc, $samples samples: $(head -c 300 "$T_DIR/$1.err" | tr '\n' '|')"
   fi
 }
 # offsets_ok NAME LIMIT: the lowest-delay sample (what an NTP clock filter

@@ -67,7 +67,7 @@ check "no offset (too few agree): CRITICAL" 2 '^NTS CRITICAL: no offset \(too fe
 perfdata_ok "$T_DIR/out" && t_ok "no offset: perfdata well-formed" || t_fail "no offset: perfdata well-formed" "$(cat "$T_DIR/out")"
 rec "$(off -2000.000000000)" "adjust t=$now.4 action=refused offset=-2000.000000000 freq-ppm=+0.000000 reason=panic-single" "sync t=$now status=3 ke=- poll=0 select=0 adjust=3 dry-run=0"
 check "step refused by a panic threshold: CRITICAL" 2 '^NTS CRITICAL: .*step refused by panic-single' -c 3000 -w 2500 -f "$T_DIR/last"
-echo "offset t=$((now - 7200)).0 offset=+0.000010000 error=0.000300000 sources=3 agree=3 used=a,b,c rejected=- leap=0 stratum=2 root-delay=0.0 root-disp=0.0 refid=192.0.2.1" >"$T_DIR/last"
+echo "offset t=$(($(date +%s) - 7200)).0 offset=+0.000010000 error=0.000300000 sources=3 agree=3 used=a,b,c rejected=- leap=0 stratum=2 root-delay=0.0 root-disp=0.0 refid=192.0.2.1" >"$T_DIR/last"
 check "--max-age 3600 with a 2 h old record: CRITICAL" 2 '^NTS CRITICAL: .*offset record 720[0-9] s old' --max-age 3600 -f "$T_DIR/last"
 check "without --max-age the old record is OK" 0 '^NTS OK: ' -f "$T_DIR/last"
 

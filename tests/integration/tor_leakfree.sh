@@ -286,7 +286,7 @@ done
 tot=$(cap_count cap1 "frame")
 arp=$(cap_count cap1 "arp")
 prx=$(cap_count cap1 "$PROXY_TCP")
-syn=$(cap_count cap1 "$PROXY_TCP && tcp.flags.syn==1 && tcp.flags.ack==0")
+syn=$(cap_count cap1 "$PROXY_TCP && tcp.flags.syn==1 && tcp.flags.ack==0 && !tcp.analysis.retransmission")
 oth=$(cap_count cap1 "!arp && !($PROXY_TCP)")
 udp=$(cap_count cap1 "udp")
 dns=$(cap_count cap1 "dns || udp.port==53 || tcp.port==53 || mdns || llmnr")

@@ -101,6 +101,9 @@ tor_up() {
   trap 'rmdir "$S/tor.lock" 2>/dev/null' EXIT
   if tor_alive; then
     check_ports || return 1
+    # the network has been up for a while: the onion service's descriptors
+    # may have been replaced since; make sure it is reachable now
+    peer_tor_wait_onion "$NET" 60 || { echo "shared.sh: $PEER_WHY" >&2; return 1; }
     print_env
     return 0
   fi

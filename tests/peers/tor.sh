@@ -260,18 +260,25 @@ peer_tor_wait() {
     sleep 1
   done
   echo "exit $(_tor_elapsed "$_net")" >>"$_net/times"
-  # the onion service is reachable: REP 0 (target listening) or 1 (service
-  # reached, target closed); 0xF0 (descriptor not found) etc. until then
-  _vp=$(awk '/^HiddenServicePort/{print $2; exit}' "$_net/$PEER_TOR_HS/torrc")
-  [ -z "$_onion" ] && _onion=$(cat "$_net/$PEER_TOR_HS/hs/hostname" 2>/dev/null)
-  while :; do
-    _r=$(peer_tor_socks_rep $PEER_TOR_SOCKS_EXT "$_onion" "$_vp")
-    case "$_r" in 0|1) break ;; esac
-    [ "$(date +%s)" -lt $_end ] || { PEER_WHY="onion service $_onion not reachable after ${_tmo}s (last REP $_r)"; return 1; }
-    sleep 1
-  done
+  peer_tor_wait_onion "$_net" $((_end - $(date +%s))) || return 1
   echo "onion $(_tor_elapsed "$_net")" >>"$_net/times"
   return 0
+}
+
+# peer_tor_wait_onion NET SECONDS: until the onion service is reachable
+# through the client: REP 0 (target listening) or 1 (service reached,
+# target closed); 0xF0 (descriptor not found) etc. until then
+peer_tor_wait_onion() {
+  _net=$1
+  _end=$(($(date +%s) + $2))
+  _onion=$(cat "$_net/$PEER_TOR_HS/hs/hostname" 2>/dev/null)
+  _vp=$(awk '/^HiddenServicePort/{print $2; exit}' "$_net/$PEER_TOR_HS/torrc")
+  while :; do
+    _r=$(peer_tor_socks_rep $PEER_TOR_SOCKS_EXT "$_onion" "$_vp")
+    case "$_r" in 0|1) return 0 ;; esac
+    [ "$(date +%s)" -lt $_end ] || { PEER_WHY="onion service $_onion not reachable after ${2}s (last REP $_r)"; return 1; }
+    sleep 1
+  done
 }
 
 _tor_kill() {
