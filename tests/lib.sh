@@ -52,8 +52,12 @@ _t_kill() {
   wait "$1" 2>/dev/null || true
 }
 
-# t_netns NAME: create a network namespace with lo up; removed at exit
+# t_netns NAME: create a network namespace with lo up; removed at exit. One
+# of that name with no process in it is what an aborted run left: removed.
 t_netns() {
+  if [ -e "/run/netns/$1" ] && [ -z "$(ip netns pids "$1" 2>/dev/null)" ]; then
+    ip netns del "$1" 2>/dev/null
+  fi
   ip netns add "$1" && ip -n "$1" link set lo up && T_NETNS="$T_NETNS $1"
 }
 
