@@ -96,18 +96,11 @@ void nk_atomic_abort(struct nk_atomic *a)
 		unlink(a->tmp);
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int nk_statelock(const char *path, double wait_s, const volatile sig_atomic_t *stop, struct nk_err *e)
 {
 	char lp[1060];
 	int fd;
-	double t0 = mono_s(), waited;
+	double t0 = nk_mono_s(), waited;
 
 	if ((size_t)snprintf(lp, sizeof lp, "%s.lock", path) >= sizeof lp) {
 		nk_errf(e, "path too long (%zu bytes): %.60s...", strlen(path), path);
@@ -126,7 +119,7 @@ int nk_statelock(const char *path, double wait_s, const volatile sig_atomic_t *s
 			close(fd);
 			return -1;
 		}
-		waited = mono_s() - t0;
+		waited = nk_mono_s() - t0;
 		if (waited >= wait_s || (stop != NULL && *stop)) {
 			nk_errf(e, "%s: another program holds the lock on the state file "
 				"(waited %.1f s)", lp, waited);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <time.h>
 
 void nk_errf(struct nk_err *e, const char *fmt, ...)
 {
@@ -21,6 +22,13 @@ void nk_errf(struct nk_err *e, const char *fmt, ...)
 void nk_wipe(void *p, size_t n)
 {
 	explicit_bzero(p, n);
+}
+
+double nk_mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 int nk_ct_eq(const void *a, const void *b, size_t n)

@@ -28,6 +28,10 @@ int nk_ct_eq(const void *a, const void *b, size_t n);
  * from a fork-safe pool of its output, see util.c). 0 on success, -1 on error. */
 int nk_random(void *buf, size_t n);
 
+/* Seconds on the monotonic clock (CLOCK_MONOTONIC), for deadlines and
+ * elapsed times. */
+double nk_mono_s(void);
+
 /* Hex: encode writes 2*n chars + NUL (lowercase), out must hold 2*n+1.
  * decode accepts upper or lower case, needs an even length; returns the
  * number of bytes written or -1 (bad digit, odd length, or over cap). */

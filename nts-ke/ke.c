@@ -25,16 +25,9 @@
 
 #define NTS_EXPORTER_LABEL "EXPORTER-network-time-security"
 
-static double now_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int remaining_ms(double deadline)
 {
-	double r = deadline - now_mono();
+	double r = deadline - nk_mono_s();
 	return r <= 0 ? 0 : (int)(r * 1000) + 1;
 }
 
@@ -136,7 +129,7 @@ enum ke_fail ke_run(const struct ke_job *j, struct nk_session *s, struct nk_err 
 	uint8_t req[64], buf[4096];
 	char xprefix[128];
 	uint8_t ctx[5] = { 0, 0, 0, 0, 0 };  /* NextProtocol 0 | AEAD | direction */
-	double deadline = now_mono() + j->timeout;
+	double deadline = nk_mono_s() + j->timeout;
 	enum ke_fail fail = KE_OK;
 	long n;
 	int fd, st;

@@ -731,9 +731,8 @@ int main(int argc, char **argv)
 				"through SOCKS5 UDP only") : "over UDP, direct (no proxy)");
 
 	for (;;) {
-		struct timespec r0, r1;
+		double r0 = nk_mono_s();
 		size_t polled;
-		clock_gettime(CLOCK_MONOTONIC, &r0);
 		polled = round_once(&ro);
 		status = round_status();
 		if (opt_state != NULL && polled > 0 && write_state(opt_state, &e) < 0) {
@@ -756,8 +755,7 @@ int main(int argc, char **argv)
 				break;
 			}
 		}
-		clock_gettime(CLOCK_MONOTONIC, &r1);
-		sleep_s(interval - ((double)(r1.tv_sec - r0.tv_sec) + (double)(r1.tv_nsec - r0.tv_nsec) / 1e9));
+		sleep_s(interval - (nk_mono_s() - r0));
 		if (stop_sig)
 			break;
 		if (opt_state != NULL && (lock = lock_and_read(opt_state, 1, explain)) < 0) {

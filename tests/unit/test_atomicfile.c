@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -70,13 +69,6 @@ static void test_bad_dir(void **state)
 
 /* nk_statelock: a second descriptor on the lock file is an other program
  * as far as flock is concerned */
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void test_statelock(void **state)
 {
 	char dir[] = "/tmp/nk-atomic-XXXXXX", path[64], lp[80], big[1100];
@@ -98,14 +90,14 @@ static void test_statelock(void **state)
 	assert_int_equal(nk_statelock(path, 0, NULL, &e), -2);
 	assert_non_null(strstr(e.msg, lp));
 	assert_non_null(strstr(e.msg, "another program holds the lock"));
-	t0 = mono();
+	t0 = nk_mono_s();
 	assert_int_equal(nk_statelock(path, 0.2, NULL, &e), -2);
-	assert_true(mono() - t0 >= 0.19 && mono() - t0 < 2);
+	assert_true(nk_mono_s() - t0 >= 0.19 && nk_mono_s() - t0 < 2);
 	/* a stop flag already set ends a long wait at once */
 	stop = 1;
-	t0 = mono();
+	t0 = nk_mono_s();
 	assert_int_equal(nk_statelock(path, 60, &stop, &e), -2);
-	assert_true(mono() - t0 < 1);
+	assert_true(nk_mono_s() - t0 < 1);
 	/* released: the next one gets it */
 	nk_stateunlock(a);
 	b = nk_statelock(path, 0, NULL, &e);
