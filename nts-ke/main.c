@@ -301,21 +301,13 @@ static void on_line(void *arg, size_t i, char *text, size_t len)
 	s->out[s->outlen++] = '\n';
 }
 
-static double parse_seconds(const char *s, const char *what)
+static double parse_seconds(const char *s, const char *what, int zero_ok)
 {
 	struct nk_err e;
 	double v;
-	if (nk_cfg_parse_duration(s, 0, &v, &e) < 0 || v <= 0)
-		die_usage("%s: expected a positive number of seconds", what);
-	return v;
-}
-
-static double parse_wait(const char *s)
-{
-	struct nk_err e;
-	double v;
-	if (nk_cfg_parse_duration(s, 0, &v, &e) < 0 || v < 0)
-		die_usage("--lock-wait: %s: expected a number of seconds >= 0", s);
+	if (nk_cfg_parse_duration(s, 0, &v, &e) < 0 || v < 0 || (!zero_ok && v == 0))
+		die_usage(zero_ok ? "%s: expected a number of seconds >= 0" :
+			"%s: expected a positive number of seconds", what);
 	return v;
 }
 
@@ -347,9 +339,9 @@ int main(int argc, char **argv)
 		case O_NAME: opt_name = optarg; break;
 		case O_AEAD: opt_aead = optarg; break;
 		case O_CERTTIME: opt_certtime = optarg; break;
-		case O_TIMEOUT: timeout = parse_seconds(optarg, "--timeout"); break;
+		case O_TIMEOUT: timeout = parse_seconds(optarg, "--timeout", 0); break;
 		case O_STATE: opt_state = optarg; break;
-		case O_LOCKWAIT: lock_wait = parse_wait(optarg); break;
+		case O_LOCKWAIT: lock_wait = parse_seconds(optarg, "--lock-wait", 1); break;
 		case O_EXPLAIN: explain = 1; break;
 		case O_CHECK: check = 1; break;
 		case O_SOURCE:

@@ -218,12 +218,12 @@ static void read_sessions(FILE *in, const char *name, int passthrough, int again
 		fflush(stdout);
 }
 
+static double lock_wait = NK_STATELOCK_WAIT;   /* --lock-wait */
+
 /* Lock the state file (nk_statelock) and read its sessions: the lock is held
  * for the whole round, so no other nts-poll uses the same cookies and no
  * nts-ke merge is overwritten. Returns the lock; -2 when another program
  * held it for --lock-wait seconds, -1 on I/O errors (said on stderr). */
-static double lock_wait = NK_STATELOCK_WAIT;
-
 static int lock_and_read(const char *path, int again, int explain)
 {
 	struct nk_err e;
