@@ -83,6 +83,19 @@ _t_wait_ss() {
   return 1
 }
 
+# t_wait_flock FILE [SECONDS]: wait (default 10 s) until some process holds an
+# flock on FILE, as /proc/locks shows it: probing with flock(1) would take the
+# lock for a moment and could make the program under test find it held
+t_wait_flock() {
+  _i=0
+  while :; do
+    _ino=$(stat -c %i "$1" 2>/dev/null)
+    [ -n "$_ino" ] && grep -q "FLOCK .*:$_ino " /proc/locks && return 0
+    [ $_i -lt $((${2:-10} * 20)) ] || return 1
+    sleep 0.05; _i=$((_i + 1))
+  done
+}
+
 # t_port_free PORT: nothing on this TCP or UDP port
 t_port_free() { ! ss -ltnuH "sport = :$1" | grep -q .; }
 

@@ -194,11 +194,9 @@ if t_is_root && command -v capsh >/dev/null 2>&1 && id nobody >/dev/null 2>&1; t
 fi
 
 # --- the lock ---
-# held: wait (10 s at most) until something holds nts-sync's lock
-held() { _i=0; until ! flock -n "$SD/lock" true || [ $_i -ge 200 ]; do sleep 0.05; _i=$((_i + 1)); done; }
 ( exec 9>>"$SD/lock"; flock -n 9 && sleep 3 ) &
 LPID=$!; T_PIDS="$T_PIDS $LPID"
-held
+t_wait_flock "$SD/lock"
 sh "$SYNC" --config "$CONF" --state-dir "$SD" --dry-run >/dev/null 2>"$T_DIR/e4"; rc=$?
 [ $rc -eq 75 ] && t_ok "lock held: overlapping run refused (exit 75)" || t_fail "lock held: overlapping run refused (exit 75)" "exit $rc"
 t_grep "lock held: says so" "$T_DIR/e4" 'another nts-sync holds'
@@ -206,7 +204,7 @@ wait $LPID
 n=$(runs)
 sh "$SYNC" --config "$CONF" --state-dir "$SD" --dry-run >/dev/null 2>&1 &
 P1=$!
-held   # the second starts while the first holds the lock
+t_wait_flock "$SD/lock"   # the second starts while the first holds the lock
 sh "$SYNC" --config "$CONF" --state-dir "$SD" --dry-run >/dev/null 2>&1 &
 P2=$!
 wait $P1; r1=$?; wait $P2; r2=$?

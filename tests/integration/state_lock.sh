@@ -39,11 +39,6 @@ cookies() { sed -n 's/.* cookies=\([^ ]*\) .*/\1/p' "$1" | tr ',' '\n' | grep -v
 c2s() { sed -n 's/.* c2s=\([0-9a-f]*\) .*/\1/p' "$1"; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
-# held FILE: wait (up to 5 s) until another process holds the flock on FILE
-held() {
-  _i=0
-  until ! flock -n "$1" true || [ $_i -ge 50 ]; do _i=$((_i + 1)); sleep 0.1; done
-}
 fresh_state() {
   rm -f "$ST"
   "$KE" --ca "$CA" --state "$ST" "$SRC" 2>"$T_DIR/ke.err" && [ "$(cookies "$ST" | grep -c .)" -eq 8 ]
@@ -84,7 +79,7 @@ k1=$(c2s "$ST")
 tp=$(now)
 "$POLL" --state "$ST" --count 4 --spacing 0.6 --timeout 2 >"$T_DIR/p2" 2>"$T_DIR/p2.err" &
 pp=$!
-held "$ST.lock"
+t_wait_flock "$ST.lock"
 t0=$(now)
 "$KE" --ca "$CA" --state "$ST" "$SRC" 2>"$T_DIR/ke2.err"
 rk=$?
@@ -128,7 +123,7 @@ k3=$(c2s "$ST")
   t_fail "lock file mode 0600" "$(stat -c %a "$ST.lock" 2>&1)"
 sum0=$(sha256sum <"$ST")
 t_bg holder flock "$ST.lock" sleep 30
-held "$ST.lock"
+t_wait_flock "$ST.lock"
 for tool in nts-poll nts-ke; do
   t0=$(now)
   if [ $tool = nts-poll ]; then
@@ -157,7 +152,7 @@ secs=$(since "$t0")
   t_fail "nts-poll waiting for the lock ends on SIGTERM" "exit $rc after $secs s: $(head -c 200 "$T_DIR/t.err")"
 t_stop holder
 t_bg holder2 flock "$ST.lock" sleep 1
-held "$ST.lock"
+t_wait_flock "$ST.lock"
 t0=$(now)
 "$POLL" --state "$ST" --lock-wait 10 --count 1 --timeout 2 >"$T_DIR/w.out" 2>"$T_DIR/w.err"
 rc=$?
