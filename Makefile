@@ -4,6 +4,9 @@
 #   make fuzz            libFuzzer targets (clang) into build/fuzz
 #   make bench           benchmarks (not timed tests), print figures
 #   make demo            the pipeline against a local nts-serve through a local Dante proxy
+#   make ct              constant-time checks under Valgrind (see tests/ct)
+#   make deb             the Debian package: build/ntskit_VERSION_ARCH.deb (dpkg-buildpackage)
+#   make deb-check       build it, lintian, hardening-check, install/upgrade/purge in a throwaway root
 #   make install PREFIX=/usr/local DESTDIR=
 .SUFFIXES:
 
@@ -17,12 +20,20 @@ SAN      ?=
 INIH_CFLAGS := $(shell pkg-config --cflags inih 2>/dev/null)
 INIH_LIBS   := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 
+# The version, from one place: the newest entry of debian/changelog. Every
+# tool's --version prints it, and the Debian package carries it.
+VERSION  := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+ifeq ($(VERSION),)
+VERSION  := unknown
+endif
+
 # Certificate validation never uses a time before the build (nts-ke(1)): the
-# commit date, or the build date outside a git checkout.
-BUILD_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+# commit date, or SOURCE_DATE_EPOCH (a package build: the changelog's date),
+# or the build date outside a git checkout.
+BUILD_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo $${SOURCE_DATE_EPOCH:-$$(date +%s)})
 
 WARN     = -Wall -Wextra -Werror
-CFLAGS   = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -g $(SAN) -Ilib $(INIH_CFLAGS) -DNK_BUILD_EPOCH=$(BUILD_EPOCH) $(FILE_CFLAGS) $(EXTRA_CFLAGS)
+CFLAGS   = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -g $(SAN) -Ilib $(INIH_CFLAGS) -DNK_BUILD_EPOCH=$(BUILD_EPOCH) -DNK_VERSION='"$(VERSION)"' $(FILE_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS  = $(SAN) $(EXTRA_LDFLAGS)
 # BearSSL and inih from Debian's -dev packages, linked statically: BearSSL is
 # one small object file per function, so each tool carries only the code it
@@ -115,23 +126,61 @@ demo: all
 bench: all
 	sh tests/bench/run $(B)
 
-install: all
+# Where make install puts things (the Debian package: PREFIX=/usr, UNITDIR=/lib/systemd/system).
+# Programs documented in section 1 go to bin, the administrator's (section 8) to sbin;
+# check_nts where monitoring plugins live; /etc/ntskit.conf only when there is none.
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+PLUGINDIR   ?= $(PREFIX)/lib/nagios/plugins
+SCRIPTS_SBIN = nts-sync ntskit-prom
+
+# /etc/ntskit.conf as installed: the example with every line commented, so
+# that nothing runs until the administrator has chosen sources
+$(B)/ntskit.conf: scripts/ntskit.conf.example
+	@mkdir -p $(@D)
+	{ printf '%s\n' '# /etc/ntskit.conf: ntskit configuration (ntskit.conf(5)).' \
+	  '# Everything below is commented out: nts-sync and the ntskit units do nothing' \
+	  '# until at least one [source NAME] section is enabled. Uncomment and adapt.' ''; \
+	  sed -e 's/^\([^#;]\)/#\1/' scripts/ntskit.conf.example; } > $@
+
+install: all $(B)/ntskit.conf
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/ntskit \
-	  $(DESTDIR)$(PREFIX)/lib/systemd/system
+	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
+	  $(DESTDIR)$(PREFIX)/share/ntskit $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+	  $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(SYSCONFDIR)
 	for t in $(TOOLS); do \
 	  if ls $$t/*.8 >/dev/null 2>&1; then d=sbin; else d=bin; fi; \
 	  install -m 0755 $(B)/bin/$$t $(DESTDIR)$(PREFIX)/$$d/$$t; done
 	for m in $(wildcard nts-*/*.1 lib/*.1 scripts/*.1); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done
 	for m in $(wildcard nts-*/*.5 lib/*.5 scripts/*.5); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done
+	for m in $(wildcard nts-*/*.7 lib/*.7 scripts/*.7); do mkdir -p $(DESTDIR)$(PREFIX)/share/man/man7; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man7/; done
 	for m in $(wildcard nts-*/*.8 lib/*.8 scripts/*.8); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
-	for s in $(wildcard scripts/nts-sync scripts/check_nts scripts/ntskit-prom); do install -m 0755 $$s $(DESTDIR)$(PREFIX)/bin/; done
+	for s in $(SCRIPTS_SBIN); do sed 's/@VERSION@/$(VERSION)/' scripts/$$s > $(DESTDIR)$(PREFIX)/sbin/$$s; \
+	  chmod 0755 $(DESTDIR)$(PREFIX)/sbin/$$s; done
+	sed 's/@VERSION@/$(VERSION)/' scripts/check_nts > $(DESTDIR)$(PLUGINDIR)/check_nts
+	chmod 0755 $(DESTDIR)$(PLUGINDIR)/check_nts
 	for s in $(wildcard scripts/*.example); do install -m 0644 $$s $(DESTDIR)$(PREFIX)/share/ntskit/; done
+	[ -e $(DESTDIR)$(SYSCONFDIR)/ntskit.conf ] || install -m 0644 $(B)/ntskit.conf $(DESTDIR)$(SYSCONFDIR)/ntskit.conf
+	install -m 0644 scripts/systemd/ntskit.sysusers $(DESTDIR)$(SYSUSERSDIR)/ntskit.conf
+	install -m 0644 scripts/systemd/ntskit.tmpfiles $(DESTDIR)$(TMPFILESDIR)/ntskit.conf
 	for u in $(wildcard scripts/systemd/*.service scripts/systemd/*.timer); do \
-	  sed 's|/usr/local/|$(PREFIX)/|g' $$u > $(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$u); \
-	  chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$u); done
+	  sed 's|/usr/local/|$(PREFIX)/|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
+	@[ -n "$(DESTDIR)" ] || echo "make install: now run 'systemd-sysusers; systemd-tmpfiles --create' (the _ntskit user and /var/lib/ntskit)"
+
+# The Debian package (debian/): dpkg-buildpackage -us -uc -b in a copy of the
+# tree (build/deb-src), so that this tree's build/ is left alone; the .deb,
+# .changes and .buildinfo land in build/. deb-check: tests/integration/debian_package.sh
+# (lintian, hardening-check, install, upgrade and purge in a throwaway root).
+deb:
+	sh scripts/build-deb build
+
+deb-check: all
+	sh tests/run $(B) debian_package
 
 clean:
 	rm -rf build
 
-.PHONY: all tests check fuzz bench demo install clean
+.PHONY: all tests check fuzz bench demo install clean deb deb-check

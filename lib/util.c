@@ -24,6 +24,17 @@ void nk_wipe(void *p, size_t n)
 	explicit_bzero(p, n);
 }
 
+#ifndef NK_VERSION
+#define NK_VERSION "unknown"
+#endif
+const char nk_version[] = NK_VERSION;
+
+int nk_print_version(const char *tool)
+{
+	printf("%s %s\n", tool, nk_version);
+	return 0;
+}
+
 double nk_mono_s(void)
 {
 	struct timespec ts;

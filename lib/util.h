@@ -32,6 +32,11 @@ int nk_random(void *buf, size_t n);
  * elapsed times. */
 double nk_mono_s(void);
 
+/* ntskit's version (debian/changelog's newest entry, set by the Makefile). */
+extern const char nk_version[];
+/* --version: print "TOOL VERSION" on standard output; returns 0 (the exit status). */
+int nk_print_version(const char *tool);
+
 /* Hex: encode writes 2*n chars + NUL (lowercase), out must hold 2*n+1.
  * decode accepts upper or lower case, needs an even length; returns the
  * number of bytes written or -1 (bad digit, odd length, or over cap). */

@@ -36,6 +36,7 @@ static const char usage[] =
 	"  --status FILE         status record for nts-serve (0644)\n"
 	"  --stream              apply every offset record as it comes (else the last)\n"
 	"  --explain             decisions, capabilities and clock calls on stderr\n"
+	"  --version             print the version and exit\n"
 	"Exit: 0 ok, 3 refused by a panic threshold, 4 clock call failed,\n"
 	"5 no offset record, 6 bad state file, 64 usage, 65 malformed input,\n"
 	"74 I/O error, 78 bad config.\n";
@@ -236,6 +237,8 @@ int main(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		}
+		if (strcmp(a, "--version") == 0)
+			return nk_print_version("nts-adjust");
 		if (strcmp(a, "--stream") == 0) { stream = 1; continue; }
 		if (strcmp(a, "--explain") == 0) { explain = 1; continue; }
 		if (strcmp(a, "--dry-run") == 0) { dry_run = 1; continue; }

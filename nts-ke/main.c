@@ -65,12 +65,13 @@ static const char usage[] =
 "  --source NAME        only this [source NAME] of the configuration (repeatable)\n"
 "  --check-config       check the configuration and the CA files, contact nobody\n"
 "  --explain            describe every protocol step on stderr\n"
+"  --version            print the version and exit\n"
 "Exit: 0 all sources done, 1 some failed, 2 none worked, 64 usage, 66 no CA file,\n"
 "      74 state file not written, 75 state file still locked after --lock-wait,\n"
 "      78 configuration error.\n";
 
 enum { O_SOCKS5 = 256, O_USER, O_PASS, O_ISOLATE, O_NOISOLATE, O_CA, O_NAME, O_AEAD,
-	O_CERTTIME, O_TIMEOUT, O_STATE, O_LOCKWAIT, O_EXPLAIN, O_HELP, O_CONFIG, O_SOURCE, O_CHECK };
+	O_CERTTIME, O_TIMEOUT, O_STATE, O_LOCKWAIT, O_EXPLAIN, O_HELP, O_VERSION, O_CONFIG, O_SOURCE, O_CHECK };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, O_CONFIG },
@@ -90,6 +91,7 @@ static const struct option longopts[] = {
 	{ "source", required_argument, NULL, O_SOURCE },
 	{ "check-config", no_argument, NULL, O_CHECK },
 	{ "help", no_argument, NULL, O_HELP },
+	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -350,6 +352,7 @@ int main(int argc, char **argv)
 			only[nonly++] = optarg;
 			break;
 		case O_HELP: fputs(usage, stdout); return NK_EXIT_OK;
+		case O_VERSION: return nk_print_version("nts-ke");
 		default: fputs("(see nts-ke --help)\n", stderr); return NK_EXIT_USAGE;
 		}
 	}

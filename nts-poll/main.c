@@ -59,13 +59,14 @@ static const char usage[] =
 "  --interval SECONDS   poll again every SECONDS, forever (default: one round)\n"
 "  --timeout SECONDS    for one exchange (default 5)\n"
 "  --explain            decode every packet and check in words on stderr\n"
+"  --version            print the version and exit\n"
 "Exit: 0 samples from every source, 1 some sources failed, 2 none answered,\n"
 "      3 some source needs a new nts-ke, 64 usage, 65 malformed input record,\n"
 "      74 state file I/O, 75 state file still locked after --lock-wait,\n"
 "      78 configuration error.\n";
 
 enum { O_CONFIG = 256, O_STATE, O_SOCKS5, O_USER, O_PASS, O_RELAY, O_DIRECT, O_COUNT,
-	O_SPACING, O_INTERVAL, O_TIMEOUT, O_LOCKWAIT, O_EXPLAIN, O_HELP };
+	O_SPACING, O_INTERVAL, O_TIMEOUT, O_LOCKWAIT, O_EXPLAIN, O_HELP, O_VERSION };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, O_CONFIG },
@@ -82,6 +83,7 @@ static const struct option longopts[] = {
 	{ "lock-wait", required_argument, NULL, O_LOCKWAIT },
 	{ "explain", no_argument, NULL, O_EXPLAIN },
 	{ "help", no_argument, NULL, O_HELP },
+	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -637,6 +639,7 @@ int main(int argc, char **argv)
 		case O_LOCKWAIT: lock_wait = parse_seconds(optarg, "--lock-wait", 1); break;
 		case O_EXPLAIN: explain = 1; break;
 		case O_HELP: fputs(usage, stdout); return NK_EXIT_OK;
+		case O_VERSION: return nk_print_version("nts-poll");
 		default: fputs("(see nts-poll --help)\n", stderr); return NK_EXIT_USAGE;
 		}
 	}

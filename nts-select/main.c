@@ -33,6 +33,7 @@ static const char usage[] =
 	"  --round-gap S         stream: a round ends after S s without a sample or when\n"
 	"                        a sample is S s newer than the round's first (default 10)\n"
 	"  --explain             say on stderr what each step found\n"
+	"  --version             print the version and exit\n"
 	"Exit: 0 offset written, 3 too few agree, 4 no samples, 64 usage,\n"
 	"65 malformed input, 74 output error, 78 bad config.\n";
 
@@ -306,6 +307,8 @@ int main(int argc, char **argv)
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			fputs(usage, stdout);
 			return 0;
+		} else if (strcmp(a, "--version") == 0) {
+			return nk_print_version("nts-select");
 		} else if (strcmp(a, "--stream") == 0) {
 			stream = 1;
 		} else if (strcmp(a, "--explain") == 0) {

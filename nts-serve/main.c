@@ -49,6 +49,7 @@ static const char usage[] =
 	"                 [--status FILE] [--user USER] [--explain]\n"
 	"                 [--rate N] [--burst N] [--status-max-age S] [--rotate S] [--keep N]\n"
 	"                 [--ntp-server HOST] [--ntp-port PORT]\n"
+	"  --version             print the version and exit\n"
 	"Serves NTP and NTS-protected NTP on each --listen address (default\n"
 	"0.0.0.0:123 and [::]:123), NTP over TCP frames on --tcp-listen, relaying\n"
 	"to --relay-allow destinations, NTS-KE (TLS 1.3, ALPN ntske/1) on --ke-listen\n"
@@ -664,6 +665,8 @@ int main(int argc, char **argv)
 			fputs(usage, stdout);
 			return NK_EXIT_OK;
 		}
+		if (strcmp(a, "--version") == 0)
+			return nk_print_version("nts-serve");
 		if (strcmp(a, "--explain") == 0) {
 			explain = 1;
 			continue;

@@ -52,6 +52,26 @@ for u in "$NTSKIT_TOP"/scripts/systemd/*.service "$NTSKIT_TOP"/scripts/systemd/*
   f=$dest/usr/lib/systemd/system/$n
   if [ -f "$f" ] && ! grep -q /usr/local/ "$f"; then t_ok "$n installed with PREFIX paths"; else t_fail "$n installed with PREFIX paths" "missing or still names /usr/local"; fi
 done
-for s in nts-sync check_nts ntskit-prom; do
-  [ -x "$dest/usr/bin/$s" ] && t_ok "$s installed" || t_fail "$s installed" "not in $dest/usr/bin"
+# the administrator's scripts (section 8) in sbin, the Nagios plugin where plugins live
+for s in sbin/nts-sync sbin/ntskit-prom lib/nagios/plugins/check_nts; do
+  [ -x "$dest/usr/$s" ] && t_ok "${s##*/} installed in /usr/${s%/*}" || t_fail "${s##*/} installed" "not $dest/usr/$s"
+done
+[ -f "$dest/usr/lib/sysusers.d/ntskit.conf" ] && [ -f "$dest/usr/lib/tmpfiles.d/ntskit.conf" ] &&
+  t_ok "sysusers.d and tmpfiles.d files installed" || t_fail "sysusers.d and tmpfiles.d files installed" "missing"
+# /etc/ntskit.conf: every line commented (nothing runs before sources are chosen),
+# and an existing one is never overwritten
+if [ -f "$dest/etc/ntskit.conf" ] && ! grep -Evq '^[[:space:]]*(#|$)' "$dest/etc/ntskit.conf"; then
+  t_ok "/etc/ntskit.conf installed, every line commented"
+else
+  t_fail "/etc/ntskit.conf installed, every line commented" "missing, or has an active line"
+fi
+echo "# mine" >"$dest/etc/ntskit.conf"
+eval make -s -C '"$NTSKIT_TOP"' install "${NTSKIT_MAKEVARS:-B=$NTSKIT_BUILD}" PREFIX=/usr DESTDIR='"$dest"' >>"$T_DIR/install.log" 2>&1
+[ "$(cat "$dest/etc/ntskit.conf")" = "# mine" ] && t_ok "make install keeps an existing /etc/ntskit.conf" || t_fail "make install keeps an existing /etc/ntskit.conf" "overwritten"
+# every tool and script prints the one version (debian/changelog)
+ver=$(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$NTSKIT_TOP/debian/changelog")
+for p in "$NTSKIT_BIN"/nts-ke "$NTSKIT_BIN"/nts-poll "$NTSKIT_BIN"/nts-select "$NTSKIT_BIN"/nts-adjust "$NTSKIT_BIN"/nts-serve \
+  "$NTSKIT_TOP"/scripts/nts-sync "$NTSKIT_TOP"/scripts/check_nts "$NTSKIT_TOP"/scripts/ntskit-prom; do
+  out=$("$p" --version 2>&1); rc=$?
+  [ $rc -eq 0 ] && [ "$out" = "${p##*/} $ver" ] && t_ok "${p##*/} --version: $out" || t_fail "${p##*/} --version" "exit $rc: '$out' (want '${p##*/} $ver')"
 done

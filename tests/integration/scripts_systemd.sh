@@ -4,7 +4,9 @@
 #    ExecStart= pointing into this tree, since nothing is installed; man pages
 #    checked against the pages of this tree when man(1) is there);
 #  - least privilege as designed: the ntskit units hold CAP_SYS_TIME only,
-#    nts-serve CAP_NET_BIND_SERVICE only; DynamicUser, ProtectSystem=strict,
+#    nts-serve CAP_NET_BIND_SERVICE only; never root (nts-serve: DynamicUser;
+#    the sync units: the static system user _ntskit of sysusers.d, which owns
+#    /var/lib/ntskit), ProtectSystem=strict,
 #    PrivateTmp, RestrictAddressFamilies, SystemCallFilter, NoNewPrivileges
 #    in every service; ProtectClock only where the clock is not set;
 #  - systemd-analyze security --offline=yes: the exposure of each service is
@@ -26,7 +28,7 @@ if [ ! -x "$SERVE" ]; then
 	echo "# nts-serve not built: its unit is verified with a stand-in executable"
 fi
 for f in "$U"/*.service "$U"/*.timer; do
-	sed -e "s#/usr/local/bin/nts-sync#$NTSKIT_TOP/scripts/nts-sync#g" -e "s#/usr/local/sbin/nts-serve#$SERVE#g" "$f" >"$D/$(basename "$f")"
+	sed -e "s#/usr/local/sbin/nts-sync#$NTSKIT_TOP/scripts/nts-sync#g" -e "s#/usr/local/sbin/nts-serve#$SERVE#g" "$f" >"$D/$(basename "$f")"
 done
 
 # man pages of this tree, for Documentation=man:...
@@ -53,8 +55,9 @@ done
 has() { grep -Eq "^$2=$3\$" "$U/$1"; }
 for f in ntskit-sync.service ntskit.service nts-serve.service; do
 	miss=
-	for kv in 'DynamicUser yes' 'ProtectSystem strict' 'PrivateTmp yes' 'NoNewPrivileges yes' 'ProtectHome yes' \
-		'PrivateDevices yes' 'RestrictSUIDSGID yes' 'MemoryDenyWriteExecute yes' 'SystemCallArchitectures native'; do
+	for kv in 'ProtectSystem strict' 'PrivateTmp yes' 'NoNewPrivileges yes' 'ProtectHome yes' \
+		'PrivateDevices yes' 'RestrictSUIDSGID yes' 'MemoryDenyWriteExecute yes' 'SystemCallArchitectures native' \
+		'RemoveIPC yes' 'UMask 0077'; do
 		has "$f" "${kv% *}" "${kv#* }" || miss="$miss ${kv% *}"
 	done
 	grep -q '^RestrictAddressFamilies=' "$U/$f" || miss="$miss RestrictAddressFamilies"
@@ -69,6 +72,25 @@ for f in ntskit-sync.service ntskit.service; do
 done
 has nts-serve.service CapabilityBoundingSet CAP_NET_BIND_SERVICE && has nts-serve.service AmbientCapabilities CAP_NET_BIND_SERVICE &&
 	t_ok "nts-serve.service: CAP_NET_BIND_SERVICE is the only capability" || t_fail "nts-serve.service: CAP_NET_BIND_SERVICE is the only capability" "$(grep -E '^(Capability|Ambient)' "$U/nts-serve.service" | tr '\n' '|')"
+has nts-serve.service DynamicUser yes && t_ok "nts-serve.service: DynamicUser=yes" || t_fail "nts-serve.service: DynamicUser=yes" "missing"
+for f in ntskit-sync.service ntskit.service; do
+	has "$f" User _ntskit && has "$f" Group _ntskit && ! grep -q '^DynamicUser=yes' "$U/$f" &&
+		grep -Eq '^u _ntskit ' "$U/ntskit.sysusers" && t_ok "$f: the static system user _ntskit (sysusers.d)" ||
+		t_fail "$f: the static system user _ntskit (sysusers.d)" "$(grep -E '^(User|Group|DynamicUser)=' "$U/$f" | tr '\n' '|')"
+	has "$f" StateDirectory ntskit && has "$f" StateDirectoryMode 0700 && t_ok "$f: /var/lib/ntskit 0700" || t_fail "$f: /var/lib/ntskit 0700" "StateDirectory/StateDirectoryMode"
+	# a configuration with no source: the unit is skipped, never failed or restarted
+	grep -Eq '^ExecCondition=.*nts-sync --configured' "$U/$f" && t_ok "$f: skipped while no source is configured" ||
+		t_fail "$f: skipped while no source is configured" "no ExecCondition=nts-sync --configured"
+	for d in systemd-timesyncd chrony ntp ntpsec; do
+		grep -Eq "^Conflicts=.* $d\.service" "$U/$f" || t_fail "$f conflicts with $d" "no Conflicts=$d.service"
+	done
+done
+grep -Eq '^Conflicts=.* chrony\.service' "$U/ntskit-sync.timer" && t_ok "ntskit-sync.timer conflicts with the other time daemons" || t_fail "ntskit-sync.timer conflicts with the other time daemons" "no Conflicts="
+# exit statuses that a restart cannot mend stop the restarts
+grep -Eq '^RestartPreventExitStatus=.*\b4\b.*\b78\b' "$U/nts-serve.service" && t_ok "nts-serve.service: no restart loop on a bad configuration or user" || t_fail "nts-serve.service: no restart loop on a bad configuration or user" "RestartPreventExitStatus"
+# the example configuration agrees with the units: no [serve] user (the unit sets it)
+awk '/^\[/ { sec = $0 } sec == "[serve]" && /^[ \t]*user[ \t]*=/ { f = 1 } END { exit f }' "$NTSKIT_TOP/scripts/ntskit.conf.example" &&
+	t_ok "example config sets no [serve] user (nts-serve.service sets it)" || t_fail "example config sets no [serve] user" "user = ... in [serve]"
 has nts-serve.service ProtectClock yes && t_ok "nts-serve.service: ProtectClock=yes" || t_fail "nts-serve.service: ProtectClock=yes" "missing"
 grep -q '^User=' "$U/nts-serve.service" && ! grep -q '^User=root' "$U/nts-serve.service" && t_ok "nts-serve.service: never root" || t_fail "nts-serve.service: never root" "User= missing or root"
 has ntskit-sync.timer OnUnitActiveSec 15min && t_ok "ntskit-sync.timer: every 15 minutes" || t_fail "ntskit-sync.timer: every 15 minutes" "no OnUnitActiveSec=15min"
