@@ -36,7 +36,7 @@ enum key {
 	K_O_COUNT, K_O_SPACING, K_O_INTERVAL, K_O_TIMEOUT,
 	K_L_MIN_AGREE, K_L_MAX_DISTANCE,
 	K_A_STEP, K_A_PANIC_SINGLE, K_A_PANIC_STARTUP, K_A_PANIC_FWD, K_A_PANIC_BWD,
-	K_A_PANIC_ACC, K_A_STATUS, K_A_STATE,
+	K_A_PANIC_ACC, K_A_STATUS, K_A_STATE, K_A_LEAP_LIST,
 	K_V_LISTEN, K_V_KE_LISTEN, K_V_CERT, K_V_KEY, K_V_COOKIE_KEYS, K_V_TCP_LISTEN,
 	K_V_RELAY_ALLOW, K_V_STATUS, K_V_USER, K_V_NTP_SERVER, K_V_NTP_PORT,
 	K_COUNT
@@ -75,6 +75,7 @@ static const struct keydef {
 	[K_A_PANIC_ACC] = { S_ADJUST, "panic-accumulated", 0 },
 	[K_A_STATUS] = { S_ADJUST, "status", 0 },
 	[K_A_STATE] = { S_ADJUST, "state", 0 },
+	[K_A_LEAP_LIST] = { S_ADJUST, "leap-list", 0 },
 	[K_V_LISTEN] = { S_SERVE, "listen", 1 },
 	[K_V_KE_LISTEN] = { S_SERVE, "ke-listen", 0 },
 	[K_V_CERT] = { S_SERVE, "cert", 0 },
@@ -345,6 +346,7 @@ void nk_cfg_defaults(struct nk_config *c)
 	c->adjust.panic_startup_forward = INFINITY;
 	c->adjust.panic_startup_backward = 86400;
 	c->adjust.panic_accumulated = INFINITY;
+	snprintf(c->adjust.leap_list, sizeof c->adjust.leap_list, "%s", NK_CFG_LEAP_LIST);
 }
 
 int nk_cfg_isolate(const struct nk_cfg_proxy *p)
@@ -745,6 +747,9 @@ static int set_key(struct ctx *x, const char *name, const char *v)
 		break;
 	case K_A_STATE:
 		r = set_path(x, name, v, c->adjust.state_file);
+		break;
+	case K_A_LEAP_LIST:
+		r = set_path(x, name, v, c->adjust.leap_list);
 		break;
 	case K_V_LISTEN:
 		if (c->serve.nlisten == NK_CFG_MAX_LISTEN) {

@@ -89,6 +89,9 @@ struct nk_cfg_select {
 /* Panic thresholds follow ntpd-rs [synchronization]: a step larger than the
  * threshold is refused (nts-adjust exits without touching the clock).
  * INFINITY: no limit. */
+/* tzdata's list of leap seconds (Debian: package tzdata) */
+#define NK_CFG_LEAP_LIST "/usr/share/zoneinfo/leap-seconds.list"
+
 struct nk_cfg_adjust {
 	double step_threshold;          /* default 0.128: larger offsets are stepped, smaller slewed */
 	double panic_single;            /* default 1000 (s); 0: no step after startup; INFINITY for inf */
@@ -97,6 +100,7 @@ struct nk_cfg_adjust {
 	double panic_accumulated;       /* default INFINITY (ntpd-rs "unset"; 0 in the file means the same) */
 	char status_file[NK_CFG_PATH];
 	char state_file[NK_CFG_PATH];
+	char leap_list[NK_CFG_PATH];    /* leap-seconds.list; default NK_CFG_LEAP_LIST, "none": not used */
 };
 
 struct nk_cfg_serve {

@@ -8,12 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "adjust.h"
 #include "atomicfile.h"
 #include "clock.h"
 #include "config.h"
 #include "exitcode.h"
+#include "leap.h"
 #include "record.h"
 #include "util.h"
 
@@ -27,13 +29,16 @@ static const char usage[] =
 	"usage: nts-adjust [--config FILE] [--dry-run] [--step-threshold SECONDS]\n"
 	"                  [--panic-single S|inf] [--panic-startup-forward S|inf]\n"
 	"                  [--panic-startup-backward S|inf] [--panic-accumulated S|inf]\n"
-	"                  [--status FILE] [--state FILE] [--stream] [--explain]\n"
+	"                  [--status FILE] [--state FILE] [--leap-list FILE|none]\n"
+	"                  [--stream] [--explain]\n"
 	"Reads offset records (stdin), slews (below the step threshold, default\n"
 	"0.128 s) or steps the clock within the ntpd-rs style panic thresholds,\n"
 	"disciplines the frequency, writes one adjust record per decision.\n"
 	"  --dry-run             decide and report, never change the clock or files\n"
 	"  --state FILE          frequency, startup flag and accumulated steps (0600)\n"
 	"  --status FILE         status record for nts-serve (0644)\n"
+	"  --leap-list FILE      leap seconds are armed only if this list (tzdata's\n"
+	"                        leap-seconds.list by default) has them; none: not used\n"
 	"  --stream              apply every offset record as it comes (else the last)\n"
 	"  --explain             decisions, capabilities and clock calls on stderr\n"
 	"  --version             print the version and exit\n"
@@ -166,7 +171,7 @@ static int state_save(const char *path, const struct nk_adj_state *st, struct nk
 
 /* status record for nts-serve: what an NTP server must advertise */
 static int status_save(const char *path, const struct offrec *o, const struct nk_adj_decision *d,
-	struct nk_err *e)
+	int leap, struct nk_err *e)
 {
 	static struct nk_rec_writer w;
 	double rd = o->root_disp;
@@ -180,7 +185,7 @@ static int status_save(const char *path, const struct offrec *o, const struct nk
 	nk_recw_str(&w, "refid", o->refid);
 	nk_recw_double(&w, "root-delay", o->root_delay, 9, 0);
 	nk_recw_double(&w, "root-disp", rd, 9, 0);
-	nk_recw_u64(&w, "leap", (uint64_t)o->leap);
+	nk_recw_u64(&w, "leap", (uint64_t)leap);    /* the armed leap second only */
 	nk_recw_double(&w, "error", o->error, 9, 0);
 	nk_recw_double(&w, "offset", o->offset, 9, 1);
 	nk_recw_double(&w, "freq-ppm", d->freq_ppm, 6, 1);
@@ -188,7 +193,7 @@ static int status_save(const char *path, const struct offrec *o, const struct nk
 	return write_rec_file(path, 0644, &w, e);
 }
 
-static int write_adjust(const struct offrec *o, const struct nk_adj_decision *d)
+static int write_adjust(const struct offrec *o, const struct nk_adj_decision *d, int leap)
 {
 	static struct nk_rec_writer w;
 	char reason[120];
@@ -199,6 +204,7 @@ static int write_adjust(const struct offrec *o, const struct nk_adj_decision *d)
 	nk_recw_str(&w, "action", nk_adj_action_word(d->action));
 	nk_recw_double(&w, "offset", d->offset, 9, 1);
 	nk_recw_double(&w, "freq-ppm", d->freq_ppm, 6, 1);
+	nk_recw_u64(&w, "leap", (uint64_t)leap);
 	nk_recw_str(&w, "reason", reason);
 	return nk_recw_end(&w, stdout);
 }
@@ -224,7 +230,9 @@ int main(int argc, char **argv)
 	struct nk_adj_decision d;
 	struct offrec o, last;
 	struct nk_err e;
-	const char *cfgpath = NULL, *state = NULL, *status = NULL;
+	const char *cfgpath = NULL, *state = NULL, *status = NULL, *leap_path = NULL;
+	static struct nk_leap_list leaps;
+	struct nk_leap_decision ld;
 	const char *o_step = NULL, *o_ps = NULL, *o_pf = NULL, *o_pb = NULL, *o_pa = NULL;
 	char capdesc[200];
 	double kfreq = 0, pending = 0;
@@ -245,6 +253,7 @@ int main(int argc, char **argv)
 		if (strcmp(a, "--config") == 0) slot = &cfgpath;
 		else if (strcmp(a, "--state") == 0) slot = &state;
 		else if (strcmp(a, "--status") == 0) slot = &status;
+		else if (strcmp(a, "--leap-list") == 0) slot = &leap_path;
 		else if (strcmp(a, "--step-threshold") == 0) slot = &o_step;
 		else if (strcmp(a, "--panic-single") == 0) slot = &o_ps;
 		else if (strcmp(a, "--panic-startup-forward") == 0) slot = &o_pf;
@@ -292,6 +301,18 @@ int main(int argc, char **argv)
 			(o_pb != NULL && parse_dur("--panic-startup-backward", o_pb, 1, &p.panic_startup_backward) < 0) ||
 			(o_pa != NULL && parse_dur("--panic-accumulated", o_pa, 1, &p.panic_accumulated) < 0))
 		return NK_EXIT_USAGE;
+
+	if (leap_path == NULL)
+		leap_path = cfg.adjust.leap_list;
+	if (strcmp(leap_path, "none") != 0) {
+		int lr = nk_leap_list_load(&leaps, leap_path, &e);
+		if (lr < 0)
+			fprintf(stderr, "nts-adjust: %s: not used\n", e.msg);
+		else if (explain)
+			fprintf(stderr, "nts-adjust: leap seconds: %s %s\n", leap_path, lr == 1 ?
+				"not found: a leap second is armed on the sources' majority alone" :
+				leaps.expires > (double)time(NULL) ? "loaded" : "loaded, but expired: not used");
+	}
 
 	if (state != NULL && state_load(state, &st, &e) < 0) {
 		fprintf(stderr, "nts-adjust: %s\n", e.msg);
@@ -353,6 +374,12 @@ int main(int argc, char **argv)
 					(kstatus & 0x40) ? " (STA_UNSYNC)" : "");
 			kread = 1;
 		}
+		nk_leap_decide(o.leap, o.t + o.offset, &leaps, &ld);
+		if (o.leap == 1 || o.leap == 2) {
+			if (explain || (dry_run && ld.armed))
+				fprintf(stderr, "nts-adjust: leap: %s%s\n", dry_run && ld.armed ? "would " : "",
+					ld.why);
+		}
 		if (o.leap == 3) {
 			memset(&d, 0, sizeof d);
 			d.action = NK_ADJ_NONE;
@@ -370,7 +397,7 @@ int main(int argc, char **argv)
 			int err = d.action == NK_ADJ_STEP ? nk_clock_step(d.phase, &e) :
 				nk_clock_slew(d.phase, &e);
 			if (err == 0)
-				err = nk_clock_discipline(d.freq_ppm, d.set_freq || first, o.leap,
+				err = nk_clock_discipline(d.freq_ppm, d.set_freq || first, ld.armed,
 					o.error + (d.phase < 0 ? -d.phase : d.phase),
 					o.offset < 0 ? -o.offset : o.offset, &e);
 			if (err < 0) {
@@ -380,7 +407,7 @@ int main(int argc, char **argv)
 			first = 0;
 		}
 		nk_adj_commit(&st, &d, o.t);
-		if (write_adjust(&o, &d) < 0) {
+		if (write_adjust(&o, &d, ld.armed) < 0) {
 			fprintf(stderr, "nts-adjust: writing the adjust record failed\n");
 			return NK_EXIT_IO;
 		}
@@ -394,7 +421,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "nts-adjust: %s\n", e.msg);
 				return NK_EXIT_IO;
 			}
-			if (status != NULL && status_save(status, &o, &d, &e) < 0) {
+			if (status != NULL && status_save(status, &o, &d, ld.armed, &e) < 0) {
 				fprintf(stderr, "nts-adjust: %s\n", e.msg);
 				return NK_EXIT_IO;
 			}

@@ -48,7 +48,7 @@ off() {
 expect() {
 	n=$1 want_rc=$2 act=$3 why=$4
 	if [ "$rc" -ne "$want_rc" ]; then t_fail "$n" "exit $rc, wanted $want_rc: $(head -c 300 "$ERR" | tr '\n' '|')"; return; fi
-	if ! grep -Eq "^adjust t=[0-9.]+ action=$act offset=[-+0-9.]+ freq-ppm=[-+0-9.]+ reason=$why\$" "$OUT"; then
+	if ! grep -Eq "^adjust t=[0-9.]+ action=$act offset=[-+0-9.]+ freq-ppm=[-+0-9.]+ leap=[0-2] reason=$why\$" "$OUT"; then
 		t_fail "$n" "no 'action=$act reason=$why' in: $(head -c 300 "$OUT" | tr '\n' '|')"; return; fi
 	t_ok "$n"
 }
@@ -154,12 +154,40 @@ expect "second run: FLL" 0 slew slew-fll
 t_grep "state file keeps the frequency" "$ST" 'freq-ppm=-100\.000000'
 
 # --- leap arming ---
-vc_reset; off 1700000000.1 +0.001 1; adj; rc=$?
-[ $(( $(vc_get status) & 16 )) -ne 0 ] && [ $(( $(vc_get status) & 32 )) -eq 0 ] && t_ok "leap=1 arms STA_INS" || t_fail "leap=1 arms STA_INS" "status=$(vc_get status)"
-off 1700000000.2 +0.001 2; adj; rc=$?
-[ $(( $(vc_get status) & 32 )) -ne 0 ] && [ $(( $(vc_get status) & 16 )) -eq 0 ] && t_ok "leap=2 arms STA_DEL" || t_fail "leap=2 arms STA_DEL" "status=$(vc_get status)"
-off 1700000000.3 +0.001 0; adj; rc=$?
+# only on 30 June or 31 December (UTC), and only when the leap-seconds list
+# (when there is one, unexpired) has that leap second (nts-adjust(8))
+DEC31=1798718400    # 2026-12-31T12:00:00Z
+JUN30=1782820800    # 2026-06-30T12:00:00Z
+NOV14=1700000000    # 2023-11-14T22:13:20Z
+LL=$T_DIR/leap-seconds.list     # lists +1 at 2027-01-01, expires 2028-01-01
+printf '#$\t3900000000\n#@\t%s\n%s\t37\t# 1 Jan 2017\n%s\t38\t# 1 Jan 2027\n' \
+	$((1830297600 + 2208988800)) $((1483228800 + 2208988800)) $((1798761600 + 2208988800)) >"$LL"
+vc_reset $DEC31; off $DEC31.1 +0.001 1; adj --leap-list none; rc=$?
+[ $(( $(vc_get status) & 16 )) -ne 0 ] && [ $(( $(vc_get status) & 32 )) -eq 0 ] && t_ok "leap=1 on 31 December arms STA_INS" || t_fail "leap=1 on 31 December arms STA_INS" "status=$(vc_get status)"
+grep -q ' leap=1 reason=' "$OUT" && t_ok "adjust record: leap=1 armed" || t_fail "adjust record: leap=1 armed" "$(cat "$OUT")"
+off $DEC31.2 +0.001 2; adj --leap-list none; rc=$?
+[ $(( $(vc_get status) & 32 )) -ne 0 ] && [ $(( $(vc_get status) & 16 )) -eq 0 ] && t_ok "leap=2 on 31 December arms STA_DEL" || t_fail "leap=2 on 31 December arms STA_DEL" "status=$(vc_get status)"
+off $DEC31.3 +0.001 0; adj --leap-list none; rc=$?
 [ $(( $(vc_get status) & 48 )) -eq 0 ] && t_ok "leap=0 disarms" || t_fail "leap=0 disarms" "status=$(vc_get status)"
+# any other day: the kernel would insert the second at that day's midnight
+vc_reset $NOV14; off $NOV14.1 +0.001 1; adj --leap-list none; rc=$?
+[ $(( $(vc_get status) & 48 )) -eq 0 ] && grep -q ' leap=0 reason=' "$OUT" && t_ok "leap=1 on 14 November: not armed" || t_fail "leap=1 on 14 November: not armed" "status=$(vc_get status) $(cat "$OUT")"
+vc_reset $JUN30; off $JUN30.1 +0.001 1; adj --leap-list "$LL" --explain; rc=$?
+[ $(( $(vc_get status) & 48 )) -eq 0 ] && grep -q 'has none there: not armed' "$ERR" && t_ok "leap=1 on 30 June 2026, not in the leap-seconds list: not armed" ||
+	t_fail "leap=1 on 30 June 2026, not in the list: not armed" "status=$(vc_get status) $(tr '\n' '|' <"$ERR")"
+vc_reset $DEC31; off $DEC31.1 +0.001 1; adj --leap-list "$LL"; rc=$?
+[ $(( $(vc_get status) & 16 )) -ne 0 ] && t_ok "leap=1 on 31 December 2026, in the leap-seconds list: STA_INS" || t_fail "leap=1 on 31 December 2026, in the list: STA_INS" "status=$(vc_get status)"
+vc_reset $DEC31; off $DEC31.1 +0.001 2; adj --leap-list "$LL"; rc=$?
+[ $(( $(vc_get status) & 48 )) -eq 0 ] && t_ok "leap=2 where the list has an insertion: not armed" || t_fail "leap=2 where the list has an insertion: not armed" "status=$(vc_get status)"
+# the dry run says what it would do, and touches nothing
+vc_reset $DEC31; off $DEC31.1 +0.001 1; adj --leap-list "$LL" --dry-run; rc=$?
+grep -q 'would insert a leap second at 2026-12-31T23:59:60Z' "$ERR" && [ "$(setters)" -eq 0 ] && t_ok "dry run: 'would insert a leap second at 2026-12-31T23:59:60Z', no clock call" ||
+	t_fail "dry run: would insert a leap second" "$(tr '\n' '|' <"$ERR") setters=$(setters)"
+# the status file (nts-serve's leap indicator) carries the armed leap only
+vc_reset $NOV14; off $NOV14.1 +0.001 1; adj --leap-list none --status "$T_DIR/leap-status"; rc=$?
+grep -q ' leap=0 ' "$T_DIR/leap-status" && t_ok "status file: leap=0 when not armed" || t_fail "status file: leap=0 when not armed" "$(cat "$T_DIR/leap-status")"
+vc_reset $DEC31; off $DEC31.1 +0.001 1; adj --leap-list none --status "$T_DIR/leap-status"; rc=$?
+grep -q ' leap=1 ' "$T_DIR/leap-status" && t_ok "status file: leap=1 when armed" || t_fail "status file: leap=1 when armed" "$(cat "$T_DIR/leap-status")"
 vc_reset; off 1700000000.1 +0.001 3; adj; rc=$?
 expect "leap=3 offset: no action" 0 none unsynchronised
 [ "$(setters)" -eq 0 ] && t_ok "leap=3: no setter call" || t_fail "leap=3: no setter call" "$(cat "$LOG")"

@@ -10,9 +10,9 @@ Q="python3 $NTSKIT_TOP/tests/helpers/ntp_query.py"
 [ -x "$SERVE" ] || { t_skip "nts-serve not built"; exit 0; }
 P=21001
 
-status() { # STRATUM REFID [AGE]
-  printf 'status t=%s stratum=%s refid=%s root-delay=0.012000000 root-disp=0.003000000 leap=0 error=0.001 offset=+0.000010000 freq-ppm=+1.000000 action=slew\n' \
-    $(( $(date +%s) - ${3:-0} )) "$1" "$2" >"$PUB/status.tmp"
+status() { # STRATUM REFID [AGE [LEAP]]
+  printf 'status t=%s stratum=%s refid=%s root-delay=0.012000000 root-disp=0.003000000 leap=%s error=0.001 offset=+0.000010000 freq-ppm=+1.000000 action=slew\n' \
+    $(( $(date +%s) - ${3:-0} )) "$1" "$2" "${4:-0}" >"$PUB/status.tmp"
   chmod 644 "$PUB/status.tmp"; mv "$PUB/status.tmp" "$PUB/status"
 }
 
@@ -69,6 +69,12 @@ kill -HUP "$(t_pid serve)"
 query_until "$T_DIR/qh" 'stratum=1 ' 127.0.0.1 $P
 t_grep "sighup-reload-status" "$T_DIR/qh" '^leap=0 stratum=1 refid=GPS kod=- len=48$'
 t_grep "reload-record" "$T_DIR/serve.log" 'event=reload what=status stratum=1 leap=0 refid=GPS'
+
+# a leap second armed by nts-adjust (the status file's leap) is what clients see
+status 1 GPS 0 1
+kill -HUP "$(t_pid serve)"
+query_until "$T_DIR/ql" '^leap=1 ' 127.0.0.1 $P
+t_grep "armed-leap-passed-to-clients" "$T_DIR/ql" '^leap=1 stratum=1 refid=GPS kod=- len=48$'
 
 # status removed: unsynchronised
 rm -f "$PUB/status"
