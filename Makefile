@@ -135,6 +135,7 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 PLUGINDIR   ?= $(PREFIX)/lib/nagios/plugins
 SCRIPTS_SBIN = nts-sync ntskit-prom
+SCRIPTS_BIN  = ntskit-plot
 
 # /etc/ntskit.conf as installed: the example with every line commented, so
 # that nothing runs until the administrator has chosen sources
@@ -159,6 +160,8 @@ install: all $(B)/ntskit.conf
 	for m in $(wildcard nts-*/*.8 lib/*.8 scripts/*.8); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
 	for s in $(SCRIPTS_SBIN); do sed 's/@VERSION@/$(VERSION)/' scripts/$$s > $(DESTDIR)$(PREFIX)/sbin/$$s; \
 	  chmod 0755 $(DESTDIR)$(PREFIX)/sbin/$$s; done
+	for s in $(SCRIPTS_BIN); do sed 's/@VERSION@/$(VERSION)/' scripts/$$s > $(DESTDIR)$(PREFIX)/bin/$$s; \
+	  chmod 0755 $(DESTDIR)$(PREFIX)/bin/$$s; done
 	sed 's/@VERSION@/$(VERSION)/' scripts/check_nts > $(DESTDIR)$(PLUGINDIR)/check_nts
 	chmod 0755 $(DESTDIR)$(PLUGINDIR)/check_nts
 	for s in $(wildcard scripts/*.example); do install -m 0644 $$s $(DESTDIR)$(PREFIX)/share/ntskit/; done

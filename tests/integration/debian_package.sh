@@ -59,11 +59,11 @@ done
 dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|' >"$T_DIR/files"
 miss=
 for f in /usr/bin/nts-ke /usr/bin/nts-poll /usr/bin/nts-select /usr/sbin/nts-adjust /usr/sbin/nts-serve \
-	/usr/sbin/nts-sync /usr/sbin/ntskit-prom /usr/lib/nagios/plugins/check_nts /etc/ntskit.conf \
+	/usr/sbin/nts-sync /usr/sbin/ntskit-prom /usr/bin/ntskit-plot /usr/lib/nagios/plugins/check_nts /etc/ntskit.conf \
 	/lib/systemd/system/ntskit.service /lib/systemd/system/ntskit-sync.service /lib/systemd/system/ntskit-sync.timer \
 	/lib/systemd/system/nts-serve.service /usr/lib/sysusers.d/ntskit.conf /usr/lib/tmpfiles.d/ntskit.conf \
 	/usr/share/doc/ntskit/copyright /usr/share/man/man5/ntskit.conf.5.gz /usr/share/man/man5/ntskit-records.5.gz \
-	/usr/share/man/man1/nts-ke.1.gz /usr/share/man/man1/nts-poll.1.gz /usr/share/man/man1/nts-select.1.gz \
+	/usr/share/man/man1/nts-ke.1.gz /usr/share/man/man1/nts-poll.1.gz /usr/share/man/man1/nts-select.1.gz /usr/share/man/man1/ntskit-plot.1.gz \
 	/usr/share/man/man8/nts-adjust.8.gz /usr/share/man/man8/nts-serve.8.gz /usr/share/man/man8/nts-sync.8.gz \
 	/usr/share/man/man8/check_nts.8.gz /usr/share/man/man8/ntskit-prom.8.gz; do
 	grep -qx "$f" "$T_DIR/files" || miss="$miss $f"
