@@ -11,6 +11,7 @@
  * reader's count is the line the handler is looking at.
  */
 #include "config.h"
+#include "atomicfile.h"
 #include "cookie.h"
 #include "record.h"
 
@@ -33,11 +34,11 @@ static const char *const sect_name[S_COUNT] = {
 enum key {
 	K_P_SOCKS5, K_P_USER, K_P_PASSWORD, K_P_ISOLATE, K_P_DIRECT, K_P_RELAY,
 	K_S_ADDRESS, K_S_KE_PORT, K_S_NTP_PORT, K_S_AEAD, K_S_CA, K_S_NAME,
-	K_K_TIMEOUT, K_K_STATE,
-	K_O_COUNT, K_O_SPACING, K_O_INTERVAL, K_O_TIMEOUT,
-	K_L_MIN_AGREE, K_L_MAX_DISTANCE,
+	K_K_TIMEOUT, K_K_STATE, K_K_LOCK_WAIT, K_K_CERT_TIME,
+	K_O_COUNT, K_O_SPACING, K_O_INTERVAL, K_O_TIMEOUT, K_O_LOCK_WAIT, K_O_STATE,
+	K_L_MIN_AGREE, K_L_MAX_DISTANCE, K_L_ROUND_GAP, K_L_STREAM,
 	K_A_STEP, K_A_PANIC_SINGLE, K_A_PANIC_STARTUP, K_A_PANIC_FWD, K_A_PANIC_BWD,
-	K_A_PANIC_ACC, K_A_STATUS, K_A_STATE,
+	K_A_PANIC_ACC, K_A_STATUS, K_A_STATE, K_A_STREAM, K_A_DRY_RUN,
 	K_V_LISTEN, K_V_KE_LISTEN, K_V_CERT, K_V_KEY, K_V_COOKIE_KEYS, K_V_TCP_LISTEN,
 	K_V_RELAY_ALLOW, K_V_STATUS, K_V_USER, K_V_NTP_SERVER, K_V_NTP_PORT,
 	K_V_RATE, K_V_BURST, K_V_STATUS_MAX_AGE, K_V_ROTATE, K_V_KEEP, K_V_ALLOW, K_V_DENY,
@@ -63,12 +64,18 @@ static const struct keydef {
 	[K_S_NAME] = { S_SOURCE, "name", 0 },
 	[K_K_TIMEOUT] = { S_KE, "timeout", 0 },
 	[K_K_STATE] = { S_KE, "state", 0 },
+	[K_K_LOCK_WAIT] = { S_KE, "lock-wait", 0 },
+	[K_K_CERT_TIME] = { S_KE, "cert-time", 0 },
 	[K_O_COUNT] = { S_POLL, "count", 0 },
 	[K_O_SPACING] = { S_POLL, "spacing", 0 },
 	[K_O_INTERVAL] = { S_POLL, "interval", 0 },
 	[K_O_TIMEOUT] = { S_POLL, "timeout", 0 },
+	[K_O_LOCK_WAIT] = { S_POLL, "lock-wait", 0 },
+	[K_O_STATE] = { S_POLL, "state", 0 },
 	[K_L_MIN_AGREE] = { S_SELECT, "min-agree", 0 },
 	[K_L_MAX_DISTANCE] = { S_SELECT, "max-distance", 0 },
+	[K_L_ROUND_GAP] = { S_SELECT, "round-gap", 0 },
+	[K_L_STREAM] = { S_SELECT, "stream", 0 },
 	[K_A_STEP] = { S_ADJUST, "step-threshold", 0 },
 	[K_A_PANIC_SINGLE] = { S_ADJUST, "panic-single", 0 },
 	[K_A_PANIC_STARTUP] = { S_ADJUST, "panic-startup", 0 },
@@ -77,6 +84,8 @@ static const struct keydef {
 	[K_A_PANIC_ACC] = { S_ADJUST, "panic-accumulated", 0 },
 	[K_A_STATUS] = { S_ADJUST, "status", 0 },
 	[K_A_STATE] = { S_ADJUST, "state", 0 },
+	[K_A_STREAM] = { S_ADJUST, "stream", 0 },
+	[K_A_DRY_RUN] = { S_ADJUST, "dry-run", 0 },
 	[K_V_LISTEN] = { S_SERVE, "listen", 1 },
 	[K_V_KE_LISTEN] = { S_SERVE, "ke-listen", 1 },
 	[K_V_CERT] = { S_SERVE, "cert", 0 },
@@ -389,6 +398,10 @@ void nk_cfg_defaults(struct nk_config *c)
 	memset(&c->nsources, 0, sizeof *c - offsetof(struct nk_config, nsources));
 	c->proxy.isolate = -1;
 	c->ke.timeout = 10;
+	c->ke.lock_wait = NK_STATELOCK_WAIT;
+	memcpy(c->ke.cert_time, "now", 4);
+	c->poll.lock_wait = NK_STATELOCK_WAIT;
+	c->select.round_gap = 10;
 	c->poll.count = 4;
 	c->poll.spacing = 2;
 	c->poll.interval = 0;
@@ -793,6 +806,18 @@ static int set_key(struct ctx *x, const char *name, const char *v)
 	case K_K_STATE:
 		r = set_path(x, name, v, c->ke.state);
 		break;
+	/* these ranges are the tools' flags' too: they set them through nk_cfg_set */
+	case K_K_LOCK_WAIT:
+		r = set_duration(x, name, v, 0, 0, &c->ke.lock_wait);
+		break;
+	case K_K_CERT_TIME:
+		if (strcmp(v, "now") != 0 && strcmp(v, "skip-window") != 0 &&
+		    (nk_parse_u64(v, INT64_MAX, &u) < 0 || !is_digit(v[0]))) {
+			fail(x, "%s %s: '%.40s' is not now, skip-window or Unix seconds", x->where, name, v);
+			return -1;
+		}
+		r = set_string(x, name, v, c->ke.cert_time, sizeof c->ke.cert_time);
+		break;
 	case K_O_COUNT:
 		if ((r = set_uint(x, name, v, 1, 1000, &u)) == 0)
 			c->poll.count = (unsigned)u;
@@ -806,12 +831,34 @@ static int set_key(struct ctx *x, const char *name, const char *v)
 	case K_O_TIMEOUT:
 		r = set_duration(x, name, v, 0, 1, &c->poll.timeout);
 		break;
+	case K_O_LOCK_WAIT:
+		r = set_duration(x, name, v, 0, 0, &c->poll.lock_wait);
+		break;
+	case K_O_STATE:
+		r = set_path(x, name, v, c->poll.state);
+		break;
 	case K_L_MIN_AGREE:
 		if ((r = set_uint(x, name, v, 1, NK_CFG_MAX_SOURCES, &u)) == 0)
 			c->select.min_agree = (unsigned)u;
 		break;
 	case K_L_MAX_DISTANCE:
 		r = set_duration(x, name, v, 0, 1, &c->select.max_distance);
+		break;
+	case K_L_ROUND_GAP:
+	{
+		double g;
+
+		if ((r = set_duration(x, name, v, 0, 1, &g)) < 0)
+			break;
+		if (g > 86400) {
+			fail(x, "%s %s: '%.40s': must be more than 0 and at most 1 day", x->where, name, v);
+			return -1;
+		}
+		c->select.round_gap = g;
+		break;
+	}
+	case K_L_STREAM:
+		r = set_bool(x, name, v, &c->select.stream);
 		break;
 	case K_A_STEP:
 		r = set_duration(x, name, v, 1, 0, &c->adjust.step_threshold);
@@ -849,6 +896,12 @@ static int set_key(struct ctx *x, const char *name, const char *v)
 		break;
 	case K_A_STATE:
 		r = set_path(x, name, v, c->adjust.state_file);
+		break;
+	case K_A_STREAM:
+		r = set_bool(x, name, v, &c->adjust.stream);
+		break;
+	case K_A_DRY_RUN:
+		r = set_bool(x, name, v, &c->adjust.dry_run);
 		break;
 	case K_V_LISTEN:
 		r = add_listen(x, name, v, NK_CFG_NTP_PORT, c->serve.listen, &c->serve.nlisten,

@@ -75,6 +75,8 @@ struct nk_cfg_proxy {
 struct nk_cfg_ke {
 	double timeout;                 /* seconds, default 10 */
 	char state[NK_CFG_PATH];        /* state file, "" : none */
+	double lock_wait;               /* seconds to wait for state.lock, >= 0 (default 120) */
+	char cert_time[24];             /* "now" (default), "skip-window" or UNIX seconds */
 };
 
 struct nk_cfg_poll {
@@ -82,11 +84,15 @@ struct nk_cfg_poll {
 	double spacing;                 /* seconds between them, default 2 */
 	double interval;                /* 0: one round; else poll forever */
 	double timeout;                 /* per exchange, default 5 */
+	double lock_wait;               /* seconds to wait for the state lock, >= 0 (default 120) */
+	char state[NK_CFG_PATH];        /* --state: sessions from this file, not stdin; "" : none */
 };
 
 struct nk_cfg_select {
 	unsigned min_agree;             /* default 1; the write-up uses 3 */
 	double max_distance;            /* seconds, default 1.5 */
+	double round_gap;               /* stream rounds: > 0, at most 1 d (default 10) */
+	int stream;                     /* 1: one offset per round (--stream) */
 };
 
 /* Panic thresholds follow ntpd-rs [synchronization]: a step larger than the
@@ -100,6 +106,8 @@ struct nk_cfg_adjust {
 	double panic_accumulated;       /* default INFINITY (ntpd-rs "unset"; 0 in the file means the same) */
 	char status_file[NK_CFG_PATH];
 	char state_file[NK_CFG_PATH];
+	int stream;                     /* 1: apply every offset record (--stream) */
+	int dry_run;                    /* 1: decide and report only (--dry-run) */
 };
 
 /* One serve.allow / serve.deny rule: a CIDR block, or "all". */

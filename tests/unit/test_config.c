@@ -405,6 +405,109 @@ static void test_serve_allow_deny(void **state)
 	assert_non_null(strstr(e.msg, "[serve] allow: '127.0.0.0/7': address bits set"));
 }
 
+/* Every command-line setting of every tool is a key (issue 14 item 12):
+ * the keys the other tools lacked, each with its default, its range, and
+ * the same range through nk_cfg_set (the path the tools' flags take). */
+static void test_ke_lock_wait(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	nk_cfg_defaults(&cfg);
+	assert_true(cfg.ke.lock_wait == 120);
+	assert_int_equal(load("[ke]\nlock-wait = 0\n", &e), 0);
+	assert_true(cfg.ke.lock_wait == 0);
+	assert_int_equal(load("[ke]\nlock-wait = 2m\n", &e), 0);
+	assert_true(cfg.ke.lock_wait == 120);
+	BAD("[ke]\nlock-wait = -1\n", 2, "[ke] lock-wait: '-1': not a duration");
+	assert_int_equal(nk_cfg_set(&cfg, "ke", "lock-wait", "0.5", &e), 0);
+	assert_true(cfg.ke.lock_wait == 0.5);
+	assert_int_equal(nk_cfg_set(&cfg, "ke", "lock-wait", "soon", &e), -1);
+	assert_non_null(strstr(e.msg, "[ke] lock-wait: 'soon': not a duration"));
+}
+
+static void test_ke_cert_time(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	nk_cfg_defaults(&cfg);
+	assert_string_equal(cfg.ke.cert_time, "now");
+	assert_int_equal(load("[ke]\ncert-time = skip-window\n", &e), 0);
+	assert_string_equal(cfg.ke.cert_time, "skip-window");
+	assert_int_equal(load("[ke]\ncert-time = 1700000000\n", &e), 0);
+	assert_string_equal(cfg.ke.cert_time, "1700000000");
+	BAD("[ke]\ncert-time = yesterday\n", 2, "[ke] cert-time: 'yesterday' is not now, skip-window or Unix seconds");
+	BAD("[ke]\ncert-time = -5\n", 2, "[ke] cert-time: '-5' is not now");
+	BAD("[ke]\ncert-time = 99999999999999999999\n", 2, "[ke] cert-time: '99999999999999999999' is not now");
+	assert_int_equal(nk_cfg_set(&cfg, "ke", "cert-time", "now", &e), 0);
+	assert_string_equal(cfg.ke.cert_time, "now");
+	assert_int_equal(nk_cfg_set(&cfg, "ke", "cert-time", "+1", &e), -1);
+	assert_string_equal(e.msg, "[ke] cert-time: '+1' is not now, skip-window or Unix seconds");
+}
+
+static void test_poll_lock_wait(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	nk_cfg_defaults(&cfg);
+	assert_true(cfg.poll.lock_wait == 120);
+	assert_int_equal(load("[poll]\nlock-wait = 10s\n", &e), 0);
+	assert_true(cfg.poll.lock_wait == 10);
+	BAD("[poll]\nlock-wait = inf\n", 2, "[poll] lock-wait: 'inf': not a duration");
+	assert_int_equal(nk_cfg_set(&cfg, "poll", "lock-wait", "0", &e), 0);
+	assert_true(cfg.poll.lock_wait == 0);
+	assert_int_equal(nk_cfg_set(&cfg, "poll", "lock-wait", "x", &e), -1);
+}
+
+static void test_poll_state(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	nk_cfg_defaults(&cfg);
+	assert_string_equal(cfg.poll.state, "");
+	assert_int_equal(load("[poll]\nstate = /var/lib/ntskit/sessions\n", &e), 0);
+	assert_string_equal(cfg.poll.state, "/var/lib/ntskit/sessions");
+	BAD("[poll]\nstate = a\nstate = b\n", 3, "[poll] state: given twice");
+	assert_int_equal(nk_cfg_set(&cfg, "poll", "state", "/tmp/s", &e), 0);
+	assert_string_equal(cfg.poll.state, "/tmp/s");
+}
+
+static void test_select_round_gap_stream(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	nk_cfg_defaults(&cfg);
+	assert_true(cfg.select.round_gap == 10);
+	assert_int_equal(cfg.select.stream, 0);
+	assert_int_equal(load("[select]\nround-gap = 1d\nstream = yes\n", &e), 0);
+	assert_true(cfg.select.round_gap == 86400);
+	assert_int_equal(cfg.select.stream, 1);
+	BAD("[select]\nround-gap = 0\n", 2, "[select] round-gap: '0': must be more than 0");
+	BAD("[select]\nround-gap = 86401\n", 2, "[select] round-gap: '86401': must be more than 0 and at most 1 day");
+	BAD("[select]\nstream = maybe\n", 2, "[select] stream: 'maybe': must be yes or no");
+	assert_int_equal(nk_cfg_set(&cfg, "select", "round-gap", "0.5", &e), 0);
+	assert_true(cfg.select.round_gap == 0.5);
+	assert_int_equal(nk_cfg_set(&cfg, "select", "round-gap", "2d", &e), -1);
+	assert_string_equal(e.msg, "[select] round-gap: '2d': must be more than 0 and at most 1 day");
+	assert_true(cfg.select.round_gap == 0.5);  /* a refused value changes nothing */
+}
+
+static void test_adjust_stream_dry_run(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	nk_cfg_defaults(&cfg);
+	assert_int_equal(cfg.adjust.stream, 0);
+	assert_int_equal(cfg.adjust.dry_run, 0);
+	assert_int_equal(load("[adjust]\nstream = on\ndry-run = yes\n", &e), 0);
+	assert_int_equal(cfg.adjust.stream, 1);
+	assert_int_equal(cfg.adjust.dry_run, 1);
+	assert_int_equal(load("[adjust]\nstream = no\ndry-run = false\n", &e), 0);
+	assert_int_equal(cfg.adjust.stream, 0);
+	assert_int_equal(cfg.adjust.dry_run, 0);
+	BAD("[adjust]\ndry-run = 2\n", 2, "[adjust] dry-run: '2': must be yes or no");
+	BAD("[adjust]\nstream = \xc3\xa9\n", 2, "[adjust] stream: '\xc3\xa9': must be yes or no");
+}
+
 static void test_example(void **state)
 {
 	struct nk_err e;
@@ -688,6 +791,12 @@ int main(void)
 		cmocka_unit_test(test_serve_rotate),
 		cmocka_unit_test(test_serve_keep),
 		cmocka_unit_test(test_serve_allow_deny),
+		cmocka_unit_test(test_ke_lock_wait),
+		cmocka_unit_test(test_ke_cert_time),
+		cmocka_unit_test(test_poll_lock_wait),
+		cmocka_unit_test(test_poll_state),
+		cmocka_unit_test(test_select_round_gap_stream),
+		cmocka_unit_test(test_adjust_stream_dry_run),
 		cmocka_unit_test(test_bad_syntax),
 		cmocka_unit_test(test_bad_sources),
 		cmocka_unit_test(test_bad_values),
