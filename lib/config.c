@@ -11,6 +11,8 @@
  * reader's count is the line the handler is looking at.
  */
 #include "config.h"
+#include "atomicfile.h"
+#include "cookie.h"
 #include "record.h"
 
 #include <arpa/inet.h>
@@ -32,13 +34,14 @@ static const char *const sect_name[S_COUNT] = {
 enum key {
 	K_P_SOCKS5, K_P_USER, K_P_PASSWORD, K_P_ISOLATE, K_P_DIRECT, K_P_RELAY,
 	K_S_ADDRESS, K_S_KE_PORT, K_S_NTP_PORT, K_S_AEAD, K_S_CA, K_S_NAME,
-	K_K_TIMEOUT, K_K_STATE,
-	K_O_COUNT, K_O_SPACING, K_O_INTERVAL, K_O_TIMEOUT,
-	K_L_MIN_AGREE, K_L_MAX_DISTANCE,
+	K_K_TIMEOUT, K_K_STATE, K_K_LOCK_WAIT, K_K_CERT_TIME,
+	K_O_COUNT, K_O_SPACING, K_O_INTERVAL, K_O_TIMEOUT, K_O_LOCK_WAIT, K_O_STATE,
+	K_L_MIN_AGREE, K_L_MAX_DISTANCE, K_L_ROUND_GAP, K_L_STREAM,
 	K_A_STEP, K_A_PANIC_SINGLE, K_A_PANIC_STARTUP, K_A_PANIC_FWD, K_A_PANIC_BWD,
-	K_A_PANIC_ACC, K_A_STATUS, K_A_STATE, K_A_LEAP_LIST,
+	K_A_PANIC_ACC, K_A_STATUS, K_A_STATE, K_A_LEAP_LIST, K_A_STREAM, K_A_DRY_RUN,
 	K_V_LISTEN, K_V_KE_LISTEN, K_V_CERT, K_V_KEY, K_V_COOKIE_KEYS, K_V_TCP_LISTEN,
 	K_V_RELAY_ALLOW, K_V_STATUS, K_V_USER, K_V_NTP_SERVER, K_V_NTP_PORT,
+	K_V_RATE, K_V_BURST, K_V_STATUS_MAX_AGE, K_V_ROTATE, K_V_KEEP, K_V_ALLOW, K_V_DENY,
 	K_COUNT
 };
 
@@ -61,12 +64,18 @@ static const struct keydef {
 	[K_S_NAME] = { S_SOURCE, "name", 0 },
 	[K_K_TIMEOUT] = { S_KE, "timeout", 0 },
 	[K_K_STATE] = { S_KE, "state", 0 },
+	[K_K_LOCK_WAIT] = { S_KE, "lock-wait", 0 },
+	[K_K_CERT_TIME] = { S_KE, "cert-time", 0 },
 	[K_O_COUNT] = { S_POLL, "count", 0 },
 	[K_O_SPACING] = { S_POLL, "spacing", 0 },
 	[K_O_INTERVAL] = { S_POLL, "interval", 0 },
 	[K_O_TIMEOUT] = { S_POLL, "timeout", 0 },
+	[K_O_LOCK_WAIT] = { S_POLL, "lock-wait", 0 },
+	[K_O_STATE] = { S_POLL, "state", 0 },
 	[K_L_MIN_AGREE] = { S_SELECT, "min-agree", 0 },
 	[K_L_MAX_DISTANCE] = { S_SELECT, "max-distance", 0 },
+	[K_L_ROUND_GAP] = { S_SELECT, "round-gap", 0 },
+	[K_L_STREAM] = { S_SELECT, "stream", 0 },
 	[K_A_STEP] = { S_ADJUST, "step-threshold", 0 },
 	[K_A_PANIC_SINGLE] = { S_ADJUST, "panic-single", 0 },
 	[K_A_PANIC_STARTUP] = { S_ADJUST, "panic-startup", 0 },
@@ -76,17 +85,26 @@ static const struct keydef {
 	[K_A_STATUS] = { S_ADJUST, "status", 0 },
 	[K_A_STATE] = { S_ADJUST, "state", 0 },
 	[K_A_LEAP_LIST] = { S_ADJUST, "leap-list", 0 },
+	[K_A_STREAM] = { S_ADJUST, "stream", 0 },
+	[K_A_DRY_RUN] = { S_ADJUST, "dry-run", 0 },
 	[K_V_LISTEN] = { S_SERVE, "listen", 1 },
-	[K_V_KE_LISTEN] = { S_SERVE, "ke-listen", 0 },
+	[K_V_KE_LISTEN] = { S_SERVE, "ke-listen", 1 },
 	[K_V_CERT] = { S_SERVE, "cert", 0 },
 	[K_V_KEY] = { S_SERVE, "key", 0 },
 	[K_V_COOKIE_KEYS] = { S_SERVE, "cookie-keys", 0 },
-	[K_V_TCP_LISTEN] = { S_SERVE, "tcp-listen", 0 },
+	[K_V_TCP_LISTEN] = { S_SERVE, "tcp-listen", 1 },
 	[K_V_RELAY_ALLOW] = { S_SERVE, "relay-allow", 1 },
 	[K_V_STATUS] = { S_SERVE, "status", 0 },
 	[K_V_USER] = { S_SERVE, "user", 0 },
 	[K_V_NTP_SERVER] = { S_SERVE, "ntp-server", 0 },
 	[K_V_NTP_PORT] = { S_SERVE, "ntp-port", 0 },
+	[K_V_RATE] = { S_SERVE, "rate", 0 },
+	[K_V_BURST] = { S_SERVE, "burst", 0 },
+	[K_V_STATUS_MAX_AGE] = { S_SERVE, "status-max-age", 0 },
+	[K_V_ROTATE] = { S_SERVE, "rotate", 0 },
+	[K_V_KEEP] = { S_SERVE, "keep", 0 },
+	[K_V_ALLOW] = { S_SERVE, "allow", 1 },
+	[K_V_DENY] = { S_SERVE, "deny", 1 },
 };
 
 struct ctx {
@@ -240,6 +258,52 @@ int nk_cfg_parse_addr(const char *s, uint16_t def_port, struct nk_cfg_addr *a, s
 	return 0;
 }
 
+int nk_cfg_parse_cidr(const char *s, struct nk_cfg_acl *r, struct nk_err *e)
+{
+	char a[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	uint64_t pfx;
+	unsigned bits, i;
+	struct nk_cfg_acl t;
+
+	memset(&t, 0, sizeof t);
+	if (strcmp(s, "all") == 0) {
+		*r = t;         /* family 0, prefix 0: every address */
+		return 0;
+	}
+	if (n == 0 || n >= sizeof a) {
+		nk_errf(e, "'%.60s': want all, or an IPv4 or IPv6 address with an optional /PREFIX", s);
+		return -1;
+	}
+	memcpy(a, s, n);
+	a[n] = 0;
+	if (inet_pton(AF_INET, a, t.addr) == 1) {
+		t.family = 4;
+		bits = 32;
+	} else if (inet_pton(AF_INET6, a, t.addr) == 1) {
+		t.family = 6;
+		bits = 128;
+	} else {
+		nk_errf(e, "'%.60s': want all, or an IPv4 or IPv6 address with an optional /PREFIX", s);
+		return -1;
+	}
+	pfx = bits;
+	if (slash != NULL && (nk_parse_u64(slash + 1, bits, &pfx) < 0 || !is_digit(slash[1]))) {
+		nk_errf(e, "'%.60s': prefix length must be a number from 0 to %u", s, bits);
+		return -1;
+	}
+	t.prefix = (uint8_t)pfx;
+	for (i = t.prefix; i < bits; i++)
+		if (t.addr[i / 8] & (0x80u >> (i % 8))) {
+			nk_errf(e, "'%.60s': address bits set beyond the /%u prefix (give the network address)",
+				s, t.prefix);
+			return -1;
+		}
+	*r = t;
+	return 0;
+}
+
 static const struct { uint16_t id; const char *name; } aeads[] = {
 	{ NK_AEAD_AES_SIV_CMAC_256, "AEAD_AES_SIV_CMAC_256" },
 	{ NK_AEAD_AES_SIV_CMAC_384, "AEAD_AES_SIV_CMAC_384" },
@@ -335,6 +399,10 @@ void nk_cfg_defaults(struct nk_config *c)
 	memset(&c->nsources, 0, sizeof *c - offsetof(struct nk_config, nsources));
 	c->proxy.isolate = -1;
 	c->ke.timeout = 10;
+	c->ke.lock_wait = NK_STATELOCK_WAIT;
+	memcpy(c->ke.cert_time, "now", 4);
+	c->poll.lock_wait = NK_STATELOCK_WAIT;
+	c->select.round_gap = 10;
 	c->poll.count = 4;
 	c->poll.spacing = 2;
 	c->poll.interval = 0;
@@ -347,6 +415,11 @@ void nk_cfg_defaults(struct nk_config *c)
 	c->adjust.panic_startup_backward = 86400;
 	c->adjust.panic_accumulated = INFINITY;
 	snprintf(c->adjust.leap_list, sizeof c->adjust.leap_list, "%s", NK_CFG_LEAP_LIST);
+	c->serve.rate = NK_CFG_SERVE_RATE;
+	c->serve.burst = NK_CFG_SERVE_BURST;
+	c->serve.status_max_age = NK_CFG_SERVE_MAX_AGE;
+	c->serve.rotate = NK_COOKIE_ROTATE;
+	c->serve.keep = NK_COOKIE_KEEP;
 }
 
 int nk_cfg_isolate(const struct nk_cfg_proxy *p)
@@ -500,6 +573,50 @@ static int set_uint(struct ctx *x, const char *key, const char *v, uint64_t lo, 
 		return -1;
 	}
 	*dst = u;
+	return 0;
+}
+
+/* A decimal number DIGITS[.DIGITS] from lo to hi. */
+static int set_number(struct ctx *x, const char *key, const char *v, double lo, double hi, double *dst)
+{
+	const char *p = v;
+	double d;
+
+	while (is_digit(*p))
+		p++;
+	if (p != v && *p == '.' && is_digit(p[1]))
+		for (p++; is_digit(*p); p++)
+			;
+	d = strtod(v, NULL);
+	if (p == v || *p != 0 || p - v > 30 || !(d >= lo && d <= hi)) {
+		fail(x, "%s %s: '%.40s': must be a number from %g to %g", x->where, key, v, lo, hi);
+		return -1;
+	}
+	*dst = d;
+	return 0;
+}
+
+static int set_addr(struct ctx *x, const char *key, const char *v, uint16_t def_port, int ip_only,
+	struct nk_cfg_addr *dst);
+
+/* One more address for a repeatable listen key: an IP literal, not given twice. */
+static int add_listen(struct ctx *x, const char *key, const char *v, uint16_t def_port,
+	struct nk_cfg_addr *arr, size_t *n, size_t max)
+{
+	struct nk_cfg_addr a;
+
+	if (*n == max) {
+		fail(x, "%s %s: more than %zu listen addresses", x->where, key, max);
+		return -1;
+	}
+	if (set_addr(x, key, v, def_port, 1, &a) < 0)
+		return -1;
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp(arr[i].host, a.host) && arr[i].port == a.port) {
+			fail(x, "%s %s: '%.80s' listed twice", x->where, key, v);
+			return -1;
+		}
+	arr[(*n)++] = a;
 	return 0;
 }
 
@@ -691,6 +808,18 @@ static int set_key(struct ctx *x, const char *name, const char *v)
 	case K_K_STATE:
 		r = set_path(x, name, v, c->ke.state);
 		break;
+	/* these ranges are the tools' flags' too: they set them through nk_cfg_set */
+	case K_K_LOCK_WAIT:
+		r = set_duration(x, name, v, 0, 0, &c->ke.lock_wait);
+		break;
+	case K_K_CERT_TIME:
+		if (strcmp(v, "now") != 0 && strcmp(v, "skip-window") != 0 &&
+		    (nk_parse_u64(v, INT64_MAX, &u) < 0 || !is_digit(v[0]))) {
+			fail(x, "%s %s: '%.40s' is not now, skip-window or Unix seconds", x->where, name, v);
+			return -1;
+		}
+		r = set_string(x, name, v, c->ke.cert_time, sizeof c->ke.cert_time);
+		break;
 	case K_O_COUNT:
 		if ((r = set_uint(x, name, v, 1, 1000, &u)) == 0)
 			c->poll.count = (unsigned)u;
@@ -704,12 +833,34 @@ static int set_key(struct ctx *x, const char *name, const char *v)
 	case K_O_TIMEOUT:
 		r = set_duration(x, name, v, 0, 1, &c->poll.timeout);
 		break;
+	case K_O_LOCK_WAIT:
+		r = set_duration(x, name, v, 0, 0, &c->poll.lock_wait);
+		break;
+	case K_O_STATE:
+		r = set_path(x, name, v, c->poll.state);
+		break;
 	case K_L_MIN_AGREE:
 		if ((r = set_uint(x, name, v, 1, NK_CFG_MAX_SOURCES, &u)) == 0)
 			c->select.min_agree = (unsigned)u;
 		break;
 	case K_L_MAX_DISTANCE:
 		r = set_duration(x, name, v, 0, 1, &c->select.max_distance);
+		break;
+	case K_L_ROUND_GAP:
+	{
+		double g;
+
+		if ((r = set_duration(x, name, v, 0, 1, &g)) < 0)
+			break;
+		if (g > 86400) {
+			fail(x, "%s %s: '%.40s': must be more than 0 and at most 1 day", x->where, name, v);
+			return -1;
+		}
+		c->select.round_gap = g;
+		break;
+	}
+	case K_L_STREAM:
+		r = set_bool(x, name, v, &c->select.stream);
 		break;
 	case K_A_STEP:
 		r = set_duration(x, name, v, 1, 0, &c->adjust.step_threshold);
@@ -751,24 +902,19 @@ static int set_key(struct ctx *x, const char *name, const char *v)
 	case K_A_LEAP_LIST:
 		r = set_path(x, name, v, c->adjust.leap_list);
 		break;
+	case K_A_STREAM:
+		r = set_bool(x, name, v, &c->adjust.stream);
+		break;
+	case K_A_DRY_RUN:
+		r = set_bool(x, name, v, &c->adjust.dry_run);
+		break;
 	case K_V_LISTEN:
-		if (c->serve.nlisten == NK_CFG_MAX_LISTEN) {
-			fail(x, "%s %s: more than %d listen addresses", x->where, name, NK_CFG_MAX_LISTEN);
-			return -1;
-		}
-		r = set_addr(x, name, v, NK_CFG_NTP_PORT, 1, &c->serve.listen[c->serve.nlisten]);
-		if (r == 0) {
-			for (size_t i = 0; i < c->serve.nlisten; i++)
-				if (!strcmp(c->serve.listen[i].host, c->serve.listen[c->serve.nlisten].host) &&
-				    c->serve.listen[i].port == c->serve.listen[c->serve.nlisten].port) {
-					fail(x, "%s %s: '%.80s' listed twice", x->where, name, v);
-					return -1;
-				}
-			c->serve.nlisten++;
-		}
+		r = add_listen(x, name, v, NK_CFG_NTP_PORT, c->serve.listen, &c->serve.nlisten,
+			NK_CFG_MAX_LISTEN);
 		break;
 	case K_V_KE_LISTEN:
-		r = set_addr(x, name, v, NK_CFG_KE_PORT, 1, &c->serve.ke_listen);
+		r = add_listen(x, name, v, NK_CFG_KE_PORT, c->serve.ke_listen, &c->serve.nke_listen,
+			NK_CFG_MAX_KE_LISTEN);
 		break;
 	case K_V_CERT:
 		r = set_path(x, name, v, c->serve.cert);
@@ -780,7 +926,8 @@ static int set_key(struct ctx *x, const char *name, const char *v)
 		r = set_path(x, name, v, c->serve.cookie_keys);
 		break;
 	case K_V_TCP_LISTEN:
-		r = set_addr(x, name, v, 0, 1, &c->serve.tcp_listen);
+		r = add_listen(x, name, v, 0, c->serve.tcp_listen, &c->serve.ntcp_listen,
+			NK_CFG_MAX_TCP_LISTEN);
 		break;
 	case K_V_RELAY_ALLOW:
 		if (c->serve.nrelay_allow == NK_CFG_MAX_ALLOW) {
@@ -802,6 +949,36 @@ static int set_key(struct ctx *x, const char *name, const char *v)
 		break;
 	case K_V_NTP_PORT:
 		r = set_port(x, name, v, &c->serve.ntp_port);
+		break;
+	/* the ranges of these are nts-serve's flags' too: it sets them through nk_cfg_set */
+	case K_V_RATE:
+		r = set_number(x, name, v, 0.001, 1e6, &c->serve.rate);
+		break;
+	case K_V_BURST:
+		if ((r = set_uint(x, name, v, 1, 65535, &u)) == 0)
+			c->serve.burst = (unsigned)u;
+		break;
+	case K_V_STATUS_MAX_AGE:
+		r = set_duration(x, name, v, 0, 0, &c->serve.status_max_age);
+		break;
+	case K_V_ROTATE:
+		r = set_duration(x, name, v, 0, 0, &c->serve.rotate);
+		break;
+	case K_V_KEEP:
+		if ((r = set_uint(x, name, v, 1, NK_COOKIE_MAX_KEYS, &u)) == 0)
+			c->serve.keep = (unsigned)u;
+		break;
+	case K_V_ALLOW:
+	case K_V_DENY:
+		if (c->serve.nacl == NK_CFG_MAX_ACL) {
+			fail(x, "%s %s: more than %d allow and deny rules", x->where, name, NK_CFG_MAX_ACL);
+			return -1;
+		}
+		if (nk_cfg_parse_cidr(v, &c->serve.acl[c->serve.nacl], &e) < 0) {
+			fail(x, "%s %s: %s", x->where, name, e.msg);
+			return -1;
+		}
+		c->serve.acl[c->serve.nacl++].allow = k == K_V_ALLOW;
 		break;
 	case K_COUNT:
 		break;

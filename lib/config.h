@@ -9,8 +9,8 @@
  *   [serve]          nts-serve
  *
  * Keys are lowercase words joined by '-'. Unknown sections or keys, a key
- * given twice (except the repeatable serve.listen and serve.relay-allow), a
- * section given twice, and bad values are errors "FILE:LINE: what".
+ * given twice (except the repeatable serve.listen, ke-listen, tcp-listen,
+ * relay-allow, allow and deny), a section given twice, and bad values are errors "FILE:LINE: what".
  * Durations are seconds (decimal) with optional suffix ms/s/m/h/d; the panic
  * thresholds also take "inf" (stored as INFINITY). Command-line flags
  * override what the file says: tools load the file first, then apply flags
@@ -29,6 +29,9 @@
 #define NK_CFG_MAX_SOURCES 32
 #define NK_CFG_MAX_LISTEN  16
 #define NK_CFG_MAX_ALLOW   32
+#define NK_CFG_MAX_KE_LISTEN  8         /* serve.ke-listen addresses */
+#define NK_CFG_MAX_TCP_LISTEN 8         /* serve.tcp-listen addresses */
+#define NK_CFG_MAX_ACL     64           /* serve.allow + serve.deny rules */
 #define NK_CFG_MAX_AEAD    4
 #define NK_CFG_PATH        1024
 #define NK_CFG_HOST        256
@@ -72,6 +75,8 @@ struct nk_cfg_proxy {
 struct nk_cfg_ke {
 	double timeout;                 /* seconds, default 10 */
 	char state[NK_CFG_PATH];        /* state file, "" : none */
+	double lock_wait;               /* seconds to wait for state.lock, >= 0 (default 120) */
+	char cert_time[24];             /* "now" (default), "skip-window" or UNIX seconds */
 };
 
 struct nk_cfg_poll {
@@ -79,11 +84,15 @@ struct nk_cfg_poll {
 	double spacing;                 /* seconds between them, default 2 */
 	double interval;                /* 0: one round; else poll forever */
 	double timeout;                 /* per exchange, default 5 */
+	double lock_wait;               /* seconds to wait for the state lock, >= 0 (default 120) */
+	char state[NK_CFG_PATH];        /* --state: sessions from this file, not stdin; "" : none */
 };
 
 struct nk_cfg_select {
 	unsigned min_agree;             /* default 1; the write-up uses 3 */
 	double max_distance;            /* seconds, default 1.5 */
+	double round_gap;               /* stream rounds: > 0, at most 1 d (default 10) */
+	int stream;                     /* 1: one offset per round (--stream) */
 };
 
 /* Panic thresholds follow ntpd-rs [synchronization]: a step larger than the
@@ -101,13 +110,30 @@ struct nk_cfg_adjust {
 	char status_file[NK_CFG_PATH];
 	char state_file[NK_CFG_PATH];
 	char leap_list[NK_CFG_PATH];    /* leap-seconds.list; default NK_CFG_LEAP_LIST, "none": not used */
+	int stream;                     /* 1: apply every offset record (--stream) */
+	int dry_run;                    /* 1: decide and report only (--dry-run) */
 };
+
+/* One serve.allow / serve.deny rule: a CIDR block, or "all". */
+struct nk_cfg_acl {
+	uint8_t allow;                  /* 1: allow, 0: deny */
+	uint8_t family;                 /* 4, 6, or 0 for "all" (both, prefix 0) */
+	uint8_t prefix;                 /* 0..32 / 0..128 */
+	uint8_t addr[16];               /* the network (4 or 16 octets), host bits zero */
+};
+
+/* Defaults of the [serve] numbers (nts-serve(8)). */
+#define NK_CFG_SERVE_RATE      2.0      /* requests a second per client */
+#define NK_CFG_SERVE_BURST     16
+#define NK_CFG_SERVE_MAX_AGE   10800.0  /* status-max-age: 3 h */
 
 struct nk_cfg_serve {
 	struct nk_cfg_addr listen[NK_CFG_MAX_LISTEN];   /* IP literals; default port 123 */
 	size_t nlisten;
-	struct nk_cfg_addr ke_listen;   /* host "" : none; default port 4460 */
-	struct nk_cfg_addr tcp_listen;  /* host "" : none; port required */
+	struct nk_cfg_addr ke_listen[NK_CFG_MAX_KE_LISTEN];     /* IP literals; default port 4460 */
+	size_t nke_listen;              /* 0: no NTS-KE */
+	struct nk_cfg_addr tcp_listen[NK_CFG_MAX_TCP_LISTEN];   /* IP literals; port required */
+	size_t ntcp_listen;             /* 0: no TCP transport */
 	struct nk_cfg_addr relay_allow[NK_CFG_MAX_ALLOW];   /* default port 123 */
 	size_t nrelay_allow;
 	char cert[NK_CFG_PATH], key[NK_CFG_PATH], cookie_keys[NK_CFG_PATH];
@@ -115,6 +141,13 @@ struct nk_cfg_serve {
 	char user[64];
 	char ntp_server[NK_CFG_HOST];   /* NTS-KE Server record (RFC 8915 §4.1.7); "" : none */
 	uint16_t ntp_port;              /* NTS-KE Port record; 0 : the first listen port */
+	double rate;                    /* rate limit, 0.001..1e6 a second (default 2) */
+	unsigned burst;                 /* its bucket, 1..65535 (default 16) */
+	double status_max_age;          /* seconds, >= 0 (default 3 h) */
+	double rotate;                  /* cookie key rotation, seconds; 0: never (default 1 d) */
+	unsigned keep;                  /* cookie keys kept, 1..NK_COOKIE_MAX_KEYS (default 7) */
+	struct nk_cfg_acl acl[NK_CFG_MAX_ACL];  /* allow/deny rules in file order */
+	size_t nacl;
 };
 
 struct nk_config {
@@ -159,6 +192,9 @@ struct nk_cfg_source *nk_cfg_source_find(struct nk_config *c, const char *name);
 int nk_cfg_parse_duration(const char *s, int allow_inf, double *out, struct nk_err *e);
 int nk_cfg_parse_addr(const char *s, uint16_t def_port, struct nk_cfg_addr *a, struct nk_err *e);
 int nk_cfg_parse_aead_list(const char *s, uint16_t *aead, size_t *n, struct nk_err *e);
+/* An allow/deny value: "all", or ADDR[/PREFIX] (IPv4 or IPv6, no brackets;
+ * without /PREFIX the one address); host bits beyond the prefix must be 0. */
+int nk_cfg_parse_cidr(const char *s, struct nk_cfg_acl *r, struct nk_err *e);
 /* yes/no, true/false, on/off, 1/0 -> 1/0; -1 otherwise. */
 int nk_cfg_parse_bool(const char *s);
 /* Name of an AEAD id ("AEAD_AES_SIV_CMAC_256"), or NULL when unknown. */

@@ -286,6 +286,8 @@ int main(int argc, char **argv)
 	} else {
 		nk_cfg_defaults(&cfg);
 	}
+	stream |= cfg.adjust.stream;
+	dry_run |= cfg.adjust.dry_run;
 	p.step_threshold = cfg.adjust.step_threshold;
 	p.panic_single = cfg.adjust.panic_single;
 	p.panic_startup_forward = cfg.adjust.panic_startup_forward;

@@ -316,9 +316,9 @@ static double parse_seconds(const char *s, const char *what, int zero_ok)
 int main(int argc, char **argv)
 {
 	const char *config = NULL, *opt_socks5 = NULL, *opt_user = NULL, *opt_pass = NULL;
-	const char *opt_ca = NULL, *opt_name = NULL, *opt_aead = NULL, *opt_certtime = "now";
-	const char *opt_state = NULL;
-	double lock_wait = NK_STATELOCK_WAIT;
+	const char *opt_ca = NULL, *opt_name = NULL, *opt_aead = NULL, *opt_certtime = NULL;
+	const char *opt_state = NULL, *opt_lockwait = NULL;
+	double lock_wait;
 	int opt_isolate = -1, explain = 0, c, skip_window = 0, failed = 0, ok = 0, check = 0;
 	const char *only[MAX_SOURCES];
 	size_t nonly = 0;
@@ -343,7 +343,7 @@ int main(int argc, char **argv)
 		case O_CERTTIME: opt_certtime = optarg; break;
 		case O_TIMEOUT: timeout = parse_seconds(optarg, "--timeout", 0); break;
 		case O_STATE: opt_state = optarg; break;
-		case O_LOCKWAIT: lock_wait = parse_seconds(optarg, "--lock-wait", 1); break;
+		case O_LOCKWAIT: opt_lockwait = optarg; break;
 		case O_EXPLAIN: explain = 1; break;
 		case O_CHECK: check = 1; break;
 		case O_SOURCE:
@@ -372,6 +372,13 @@ int main(int argc, char **argv)
 		timeout = cfg.ke.timeout > 0 ? cfg.ke.timeout : 10;
 	if (opt_state == NULL && cfg.ke.state[0])
 		opt_state = cfg.ke.state;
+	/* [ke] lock-wait and cert-time: the flags are checked as the keys are */
+	if (opt_lockwait != NULL && nk_cfg_set(&cfg, "ke", "lock-wait", opt_lockwait, &e) < 0)
+		die_usage("--lock-wait: %s", e.msg);
+	lock_wait = cfg.ke.lock_wait;
+	if (opt_certtime != NULL && nk_cfg_set(&cfg, "ke", "cert-time", opt_certtime, &e) < 0)
+		die_usage("--cert-time: %s", e.msg);
+	opt_certtime = cfg.ke.cert_time;
 	if (opt_aead != NULL && nk_cfg_parse_aead_list(opt_aead, aead, &naead, &e) < 0)
 		die_usage("--aead: %s", e.msg);
 	for (size_t i = 0; i < naead; i++)

@@ -220,7 +220,7 @@ static void read_sessions(FILE *in, const char *name, int passthrough, int again
 		fflush(stdout);
 }
 
-static double lock_wait = NK_STATELOCK_WAIT;   /* --lock-wait */
+static double lock_wait = NK_STATELOCK_WAIT;   /* --lock-wait, [poll] lock-wait */
 
 /* Lock the state file (nk_statelock) and read its sessions: the lock is held
  * for the whole round, so no other nts-poll uses the same cookies and no
@@ -607,7 +607,7 @@ static int round_status(void)
 int main(int argc, char **argv)
 {
 	const char *config = NULL, *opt_socks5 = NULL, *opt_user = NULL, *opt_pass = NULL;
-	const char *opt_state = NULL, *opt_relay = NULL;
+	const char *opt_state = NULL, *opt_relay = NULL, *opt_lockwait = NULL;
 	int c, explain = 0, direct = 0, status, lock = -1;
 	long count = -1;
 	double spacing = -1, interval = -1, timeout = -1;
@@ -636,7 +636,7 @@ int main(int argc, char **argv)
 		case O_SPACING: spacing = parse_seconds(optarg, "--spacing", 1); break;
 		case O_INTERVAL: interval = parse_seconds(optarg, "--interval", 1); break;
 		case O_TIMEOUT: timeout = parse_seconds(optarg, "--timeout", 0); break;
-		case O_LOCKWAIT: lock_wait = parse_seconds(optarg, "--lock-wait", 1); break;
+		case O_LOCKWAIT: opt_lockwait = optarg; break;
 		case O_EXPLAIN: explain = 1; break;
 		case O_HELP: fputs(usage, stdout); return NK_EXIT_OK;
 		case O_VERSION: return nk_print_version("nts-poll");
@@ -657,6 +657,12 @@ int main(int argc, char **argv)
 	} else {
 		nk_cfg_defaults(&cfg);
 	}
+	/* [poll] lock-wait: the flag is checked as the key is */
+	if (opt_lockwait != NULL && nk_cfg_set(&cfg, "poll", "lock-wait", opt_lockwait, &e) < 0)
+		die_usage("--lock-wait: %s", e.msg);
+	lock_wait = cfg.poll.lock_wait;
+	if (opt_state == NULL && cfg.poll.state[0])
+		opt_state = cfg.poll.state;
 	memset(&ro, 0, sizeof ro);
 	ro.count = count > 0 ? (unsigned)count : (cfg.poll.count ? cfg.poll.count : 4);
 	ro.spacing = spacing >= 0 ? spacing : cfg.poll.spacing;

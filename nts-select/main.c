@@ -343,6 +343,8 @@ int main(int argc, char **argv)
 	}
 	p.min_agree = cfg.select.min_agree;
 	p.max_distance = cfg.select.max_distance;
+	stream |= cfg.select.stream;
+	round_gap = cfg.select.round_gap;
 	if (o_min != NULL) {
 		if (nk_parse_u64(o_min, NK_SEL_MAX_SOURCES, &u) < 0 || u == 0) {
 			fprintf(stderr, "nts-select: --min-agree: '%s' is not a number from 1 to %d\n",
@@ -357,11 +359,13 @@ int main(int argc, char **argv)
 			p.max_distance > 0 ? e.msg : "must be more than 0");
 		return NK_EXIT_USAGE;
 	}
-	if (o_gap != NULL && (nk_cfg_parse_duration(o_gap, 0, &round_gap, &e) < 0 ||
-			!(round_gap > 0) || round_gap > 86400)) {
-		fprintf(stderr, "nts-select: --round-gap: %s\n", round_gap > 0 && round_gap <= 86400 ?
-			e.msg : "must be more than 0 and at most 1 day");
-		return NK_EXIT_USAGE;
+	/* [select] round-gap: the flag is checked as the key is */
+	if (o_gap != NULL) {
+		if (nk_cfg_set(&cfg, "select", "round-gap", o_gap, &e) < 0) {
+			fprintf(stderr, "nts-select: --round-gap: %s\n", e.msg);
+			return NK_EXIT_USAGE;
+		}
+		round_gap = cfg.select.round_gap;
 	}
 	if (p.min_agree == 0)
 		p.min_agree = 1;

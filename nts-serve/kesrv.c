@@ -87,8 +87,6 @@ int nk_kesrv_init(struct nk_kesrv *s, int lfd, const char *cert, const char *key
 	const struct nk_serve_ke_conf *conf, int explain, struct nk_err *e)
 {
 	memset(s, 0, sizeof *s);
-	s->lfd = -1;
-	s->lpfd = -1;
 	if (lfd < 0)
 		return 0;
 	if (cert == NULL || key == NULL || !cert[0] || !key[0]) {
@@ -113,10 +111,23 @@ int nk_kesrv_init(struct nk_kesrv *s, int lfd, const char *cert, const char *key
 		s->conn[i].fd = -1;
 		s->conn[i].pfd = -1;
 	}
-	s->lfd = lfd;
-	s->laddrlen = sizeof s->laddr;
-	if (getsockname(lfd, (struct sockaddr *)&s->laddr, &s->laddrlen) < 0)
-		s->laddrlen = 0;
+	return nk_kesrv_listen_add(s, lfd, e);
+}
+
+int nk_kesrv_listen_add(struct nk_kesrv *s, int lfd, struct nk_err *e)
+{
+	size_t i = s->nlfd;
+
+	if (s->conn == NULL || i == NK_KE_MAX_LISTEN) {
+		nk_errf(e, "NTS-KE: at most %d listen addresses", NK_KE_MAX_LISTEN);
+		return -1;
+	}
+	s->lfd[i] = lfd;
+	s->lpfd[i] = -1;
+	s->laddrlen[i] = sizeof s->laddr[i];
+	if (getsockname(lfd, (struct sockaddr *)&s->laddr[i], &s->laddrlen[i]) < 0)
+		s->laddrlen[i] = 0;
+	s->nlfd++;
 	return 0;
 }
 
@@ -125,7 +136,7 @@ int nk_kesrv_reload(struct nk_kesrv *s, struct nk_err *e)
 	int slot = -1;
 	struct nk_rec_writer *w;
 
-	if (s->lfd < 0)
+	if (s->nlfd == 0)
 		return 0;
 	/* a spare generation: unused, or loaded but no longer referenced */
 	for (int i = 0; i < NK_KE_MAX_CRED; i++) {
@@ -450,7 +461,7 @@ static int any_stalled(const struct nk_kesrv *s, uint64_t now_ms)
 	return 0;
 }
 
-static void accept_some(struct nk_kesrv *s, uint64_t now_ms)
+static void accept_some(struct nk_kesrv *s, int lfd, uint64_t now_ms)
 {
 	for (int k = 0; k < 64; k++) {
 		struct nk_ke_conn *c;
@@ -462,9 +473,16 @@ static void accept_some(struct nk_kesrv *s, uint64_t now_ms)
 
 		if (s->nconn == NK_KE_MAX_CONN && !any_stalled(s, now_ms))
 			return;         /* the rest wait in the listen backlog */
-		fd = accept4(s->lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
+		if (s->acl != NULL && !nk_acl_allowed(s->acl, (struct sockaddr *)&peer)) {
+			/* refused by allow/deny: closed unread, before it takes a slot */
+			s->denied++;
+			nk_serve_log_denied("ke", (struct sockaddr *)&peer);
+			close(fd);
+			continue;
+		}
 		c = free_slot(s, now_ms);
 		if (c == NULL) {
 			close(fd);
@@ -512,14 +530,16 @@ void nk_kesrv_fill(struct nk_kesrv *s, struct pollfd *pfd, size_t *n, size_t cap
 {
 	uint64_t now = nk_serve_now_ms();
 
-	s->lpfd = -1;
-	if (s->lfd < 0)
+	if (s->nlfd == 0)
 		return;
-	if (*n < cap && (s->nconn < NK_KE_MAX_CONN || any_stalled(s, now))) {
-		pfd[*n].fd = s->lfd;
-		pfd[*n].events = POLLIN;
-		pfd[*n].revents = 0;
-		s->lpfd = (int)(*n)++;
+	for (size_t i = 0; i < s->nlfd; i++) {
+		s->lpfd[i] = -1;
+		if (*n < cap && (s->nconn < NK_KE_MAX_CONN || any_stalled(s, now))) {
+			pfd[*n].fd = s->lfd[i];
+			pfd[*n].events = POLLIN;
+			pfd[*n].revents = 0;
+			s->lpfd[i] = (int)(*n)++;
+		}
 	}
 	for (size_t i = 0; i < s->hi; i++) {
 		struct nk_ke_conn *c = &s->conn[i];
@@ -540,7 +560,7 @@ void nk_kesrv_fill(struct nk_kesrv *s, struct pollfd *pfd, size_t *n, size_t cap
 
 void nk_kesrv_service(struct nk_kesrv *s, const struct pollfd *pfd, uint64_t now_ms)
 {
-	if (s->lfd < 0)
+	if (s->nlfd == 0)
 		return;
 	for (size_t i = 0; i < s->hi; i++) {
 		struct nk_ke_conn *c = &s->conn[i];
@@ -575,8 +595,9 @@ void nk_kesrv_service(struct nk_kesrv *s, const struct pollfd *pfd, uint64_t now
 			conn_close(s, c);
 		}
 	}
-	if (s->lpfd >= 0 && (pfd[s->lpfd].revents & POLLIN))
-		accept_some(s, now_ms);
+	for (size_t i = 0; i < s->nlfd; i++)
+		if (s->lpfd[i] >= 0 && (pfd[s->lpfd[i]].revents & POLLIN))
+			accept_some(s, s->lfd[i], now_ms);
 	/* new connections may have data already (the ClientHello) */
 	for (size_t i = 0; i < s->hi; i++) {
 		struct nk_ke_conn *c = &s->conn[i];
@@ -590,7 +611,7 @@ int nk_kesrv_timeout(const struct nk_kesrv *s, uint64_t now_ms)
 {
 	uint64_t next = UINT64_MAX;
 
-	if (s->lfd < 0 || s->nconn == 0)
+	if (s->nlfd == 0 || s->nconn == 0)
 		return -1;
 	for (size_t i = 0; i < s->hi; i++) {
 		const struct nk_ke_conn *c = &s->conn[i];
@@ -621,7 +642,7 @@ void nk_kesrv_close_all(struct nk_kesrv *s)
 			nk_server_cred_free(&s->cred[i].c);
 			s->cred[i].loaded = 0;
 		}
-	if (s->lfd >= 0)
-		close(s->lfd);
-	s->lfd = -1;
+	for (size_t i = 0; i < s->nlfd; i++)
+		close(s->lfd[i]);
+	s->nlfd = 0;
 }

@@ -38,6 +38,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "acl.h"
+#include "config.h"
 #include "ke.h"
 #include "tls13.h"
 #include "tlscert.h"
@@ -47,6 +49,7 @@
 #define NK_KE_STALL_MS     1000
 #define NK_KE_MAX_CRED     4
 #define NK_KE_ALPN         "ntske/1"
+#define NK_KE_MAX_LISTEN   NK_CFG_MAX_KE_LISTEN
 
 struct nk_ke_cred {
 	struct nk_server_cred c;
@@ -71,10 +74,12 @@ struct nk_ke_conn {
 };
 
 struct nk_kesrv {
-	int lfd;                        /* -1: no NTS-KE */
-	int lpfd;
-	struct sockaddr_storage laddr;
-	socklen_t laddrlen;
+	int lfd[NK_KE_MAX_LISTEN];      /* listening sockets (--ke-listen) */
+	int lpfd[NK_KE_MAX_LISTEN];
+	size_t nlfd;                    /* 0: no NTS-KE */
+	struct sockaddr_storage laddr[NK_KE_MAX_LISTEN];
+	socklen_t laddrlen[NK_KE_MAX_LISTEN];
+	const struct nk_acl *acl;       /* allow/deny (acl.h); NULL: everyone */
 	const char *cert_path, *key_path;
 	struct nk_ke_cred cred[NK_KE_MAX_CRED];
 	int cur;                        /* generation new connections use */
@@ -87,12 +92,18 @@ struct nk_kesrv {
 	unsigned long next_id;
 	/* counters (stop record) */
 	uint64_t accepted, answered, errors, no_aead, tls_failed, timeouts, evicted, reloads;
+	uint64_t denied;                /* connections refused by allow/deny (not counted as accepted) */
 };
 
-/* Set up with lfd listening (non-blocking): loads the credentials, allocates
- * the slot table. 0, or -1 with e filled. */
+/* Set up with lfd listening (non-blocking; -1: no NTS-KE): loads the
+ * credentials, allocates the slot table. 0, or -1 with e filled. */
 int nk_kesrv_init(struct nk_kesrv *s, int lfd, const char *cert, const char *key,
 	const struct nk_serve_ke_conf *conf, int explain, struct nk_err *e);
+/* One more listening socket (after nk_kesrv_init with one): 0, or -1 with
+ * e filled (more than NK_KE_MAX_LISTEN). Connections from every listener
+ * share the one slot table. s->acl, when set, decides which clients are
+ * taken: the others are closed at once, unread, and counted in denied. */
+int nk_kesrv_listen_add(struct nk_kesrv *s, int lfd, struct nk_err *e);
 /* Re-read certificate and key (SIGHUP). 0 (logged event=reload what=cert),
  * or -1 with e filled (current credentials kept). */
 int nk_kesrv_reload(struct nk_kesrv *s, struct nk_err *e);

@@ -25,6 +25,7 @@
 #include <linux/capability.h>
 #include <sys/syscall.h>
 
+#include "acl.h"
 #include "config.h"
 #include "cookie.h"
 #include "exitcode.h"
@@ -43,17 +44,21 @@
 #define SERVE_EXIT_KEYS  6      /* cookie key file unreadable, malformed or unwritable */
 
 static const char usage[] =
-	"usage: nts-serve [--config FILE] [--listen ADDR:PORT]... [--ke-listen ADDR:PORT]\n"
+	"usage: nts-serve [--config FILE] [--listen ADDR:PORT]... [--ke-listen ADDR:PORT]...\n"
 	"                 [--cert FULLCHAIN.pem --key PRIVKEY.pem] [--cookie-keys FILE]\n"
-	"                 [--tcp-listen ADDR:PORT] [--relay-allow HOST:PORT]...\n"
+	"                 [--tcp-listen ADDR:PORT]... [--relay-allow HOST:PORT]...\n"
+	"                 [--allow CIDR|all]... [--deny CIDR|all]...\n"
 	"                 [--status FILE] [--user USER] [--explain]\n"
 	"                 [--rate N] [--burst N] [--status-max-age S] [--rotate S] [--keep N]\n"
 	"                 [--ntp-server HOST] [--ntp-port PORT]\n"
 	"  --version             print the version and exit\n"
 	"Serves NTP and NTS-protected NTP on each --listen address (default\n"
-	"0.0.0.0:123 and [::]:123), NTP over TCP frames on --tcp-listen, relaying\n"
-	"to --relay-allow destinations, NTS-KE (TLS 1.3, ALPN ntske/1) on --ke-listen\n"
-	"with --cert/--key. Logs `serve` records on stderr.\n"
+	"0.0.0.0:123 and [::]:123), NTP over TCP frames on each --tcp-listen, relaying\n"
+	"to --relay-allow destinations, NTS-KE (TLS 1.3, ALPN ntske/1) on each\n"
+	"--ke-listen with --cert/--key; to the clients --allow/--deny let in (the\n"
+	"longest matching prefix decides, the later of equals). Every option is also\n"
+	"a [serve] key of the config file. Logs `serve` records on stderr; SIGUSR2\n"
+	"logs the counters.\n"
 	"Exit: 0 stopped by SIGTERM/SIGINT, 3 cannot bind, 4 privilege drop failed,\n"
 	"5 certificate or key error, 6 cookie key file error, 64 usage, 78 bad config.\n";
 
@@ -156,19 +161,18 @@ static struct nk_rl rl;
 static struct nk_tcp tcp;
 static struct nk_kesrv kesrv;
 static struct nk_serve_ke_conf ke_conf;
-static char ke_ntp_server[256];
-static double ke_ntp_port = -1;
 static struct nk_serve_ntp ntp;
+static struct nk_acl acl;
 static struct udp_sock udp[NK_CFG_MAX_LISTEN];
 static struct sockaddr_storage listen_ss[NK_CFG_MAX_LISTEN];
 static socklen_t listen_len[NK_CFG_MAX_LISTEN];
 static size_t nudp;
 static int explain;
-static double rotate_interval = NK_COOKIE_ROTATE;
+static double rotate_interval;
 static struct timespec keys_mtime, status_mtime;
-static uint64_t udp_in, udp_out, udp_req, udp_ans;
+static uint64_t udp_in, udp_out, udp_req, udp_ans, udp_denied;
 
-static volatile sig_atomic_t sig_term, sig_hup, sig_usr1;
+static volatile sig_atomic_t sig_term, sig_hup, sig_usr1, sig_usr2;
 
 static void on_signal(int s)
 {
@@ -176,6 +180,8 @@ static void on_signal(int s)
 		sig_hup = 1;
 	else if (s == SIGUSR1)
 		sig_usr1 = 1;
+	else if (s == SIGUSR2)
+		sig_usr2 = 1;
 	else
 		sig_term = 1;
 }
@@ -247,20 +253,20 @@ static int bind_sock(const struct nk_cfg_addr *a, int type, struct sockaddr_stor
 	return fd;
 }
 
-/* A listening TCP socket on a, when a is configured (else *fd stays -1).
- * -1 (said on stderr) when it cannot be bound. */
-static int listen_tcp(const struct nk_cfg_addr *a, int *fd)
+/* A listening TCP socket on each of the n addresses a[] into fd[]. -1 (said
+ * on stderr) when one cannot be bound. */
+static int listen_tcp(const struct nk_cfg_addr *a, size_t n, int *fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	struct nk_err e;
 
-	if (a->host[0] == 0)
-		return 0;
-	*fd = bind_sock(a, SOCK_STREAM, &ss, &sl, &e);
-	if (*fd < 0) {
-		fprintf(stderr, "nts-serve: %s\n", e.msg);
-		return -1;
+	for (size_t i = 0; i < n; i++) {
+		fd[i] = bind_sock(&a[i], SOCK_STREAM, &ss, &sl, &e);
+		if (fd[i] < 0) {
+			fprintf(stderr, "nts-serve: %s\n", e.msg);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -513,6 +519,11 @@ static size_t udp_answer(struct udp_slot *s, size_t r, const struct timespec *rx
 	}
 	if (r < NK_NTP_HDR_LEN || ((s->in[0] & 7) != NK_NTP_MODE_CLIENT))
 		return 0;       /* not a client request: not even rate-limited */
+	if (!nk_acl_allowed(&acl, (struct sockaddr *)&s->from)) {
+		udp_denied++;   /* refused by allow/deny: no answer, no rate-limit entry */
+		nk_serve_log_denied("udp", (struct sockaddr *)&s->from);
+		return 0;
+	}
 	v = nk_rl_check(&rl, (struct sockaddr *)&s->from, now_ms);
 	if (v == NK_RL_DROP)
 		return 0;
@@ -601,36 +612,97 @@ static void udp_service(struct udp_sock *u, uint64_t now_ms)
 
 /* ---- main ------------------------------------------------------------------ */
 
-static int set_flag(const char *key, const char *val)
+/* The counters: in the stop record, and in a stats record on SIGUSR2. */
+static void log_counters(const char *event, int with_ke)
 {
-	struct nk_err e;
+	struct nk_rec_writer *w = nk_serve_log_begin(event);
 
-	if (nk_cfg_set(&cfg, "serve", key, val, &e) < 0) {
-		fprintf(stderr, "nts-serve: --%s: %s\n", key, e.msg);
-		return -1;
+	nk_recw_u64(w, "udp-requests", udp_req);
+	nk_recw_u64(w, "udp-answers", udp_ans);
+	nk_recw_u64(w, "udp-bytes-in", udp_in);
+	nk_recw_u64(w, "udp-bytes-out", udp_out);
+	nk_recw_u64(w, "ntp", ntp.count[NK_SERVE_PLAIN]);
+	nk_recw_u64(w, "nts", ntp.count[NK_SERVE_NTS]);
+	nk_recw_u64(w, "ntsn", ntp.count[NK_SERVE_NTSN]);
+	nk_recw_u64(w, "bad-auth", ntp.count[NK_SERVE_BADAUTH]);
+	nk_recw_u64(w, "bad-nts", ntp.count[NK_SERVE_BADNTS]);
+	nk_recw_u64(w, "rate-kod", rl.kods);
+	nk_recw_u64(w, "rate-drop", rl.dropped);
+	nk_recw_u64(w, "rl-evictions", rl.evictions);
+	nk_recw_u64(w, "tcp-bytes-in", tcp.bytes_in);
+	nk_recw_u64(w, "tcp-bytes-out", tcp.bytes_out);
+	nk_recw_u64(w, "tcp-local", tcp.frames_local);
+	nk_recw_u64(w, "tcp-relayed", tcp.frames_relayed);
+	nk_recw_u64(w, "tcp-refused", tcp.refused);
+	nk_recw_u64(w, "tcp-malformed", tcp.malformed);
+	nk_recw_u64(w, "tcp-evicted", tcp.evicted);
+	if (with_ke) {
+		nk_recw_u64(w, "ke-accepted", kesrv.accepted);
+		nk_recw_u64(w, "ke-answered", kesrv.answered);
+		nk_recw_u64(w, "ke-errors", kesrv.errors);
+		nk_recw_u64(w, "ke-no-aead", kesrv.no_aead);
+		nk_recw_u64(w, "ke-tls-failed", kesrv.tls_failed);
+		nk_recw_u64(w, "ke-timeouts", kesrv.timeouts);
+		nk_recw_u64(w, "ke-evicted", kesrv.evicted);
+		nk_recw_u64(w, "ke-reloads", kesrv.reloads);
 	}
-	return 0;
+	/* clients refused by allow/deny, per transport */
+	nk_recw_u64(w, "udp-denied", udp_denied);
+	nk_recw_u64(w, "tcp-denied", tcp.denied);
+	if (with_ke)
+		nk_recw_u64(w, "ke-denied", kesrv.denied);
+	nk_serve_log_end(w);
 }
 
-static int parse_num(const char *flag, const char *v, double lo, double hi, double *out)
+/* Warn when the NTS-KE certificate in use is expired, not yet valid, or
+ * expires within NK_SERVE_CERT_WARN_DAYS (at start and after each SIGHUP). */
+#define NK_SERVE_CERT_WARN_DAYS 14
+static void check_cert_window(const struct nk_ke_cred *kc)
 {
-	char *end;
-	double d = strtod(v, &end);
+	time_t now = time(NULL);
+	const char *problem = NULL;
+	struct nk_rec_writer *w;
 
-	if (*v == 0 || *end != 0 || !(d >= lo && d <= hi)) {
-		fprintf(stderr, "nts-serve: %s: want a number from %g to %g, got '%s'\n", flag, lo, hi, v);
-		return -1;
-	}
-	*out = d;
-	return 0;
+	if (kc->not_after == 0 && kc->not_before == 0)
+		problem = "validity-unknown";
+	else if ((int64_t)now < kc->not_before)
+		problem = "not-yet-valid";
+	else if ((int64_t)now > kc->not_after)
+		problem = "expired";
+	else if (kc->not_after - (int64_t)now < (int64_t)NK_SERVE_CERT_WARN_DAYS * 86400)
+		problem = "expires-soon";
+	if (problem == NULL)
+		return;
+	w = nk_serve_log_begin("warning");
+	nk_recw_str(w, "what", "cert");
+	nk_recw_str(w, "problem", problem);
+	nk_recw_i64(w, "not-before", kc->not_before);
+	nk_recw_i64(w, "not-after", kc->not_after);
+	nk_recw_i64(w, "seconds-left", kc->not_after - (int64_t)now);
+	nk_recw_str(w, "cert", cfg.serve.cert);
+	nk_serve_log_end(w);
+}
+
+/* Name the k-th address of a list: key, key2, key3, ... */
+static void log_list(struct nk_rec_writer *w, const char *key, size_t k, const struct sockaddr *sa)
+{
+	char name[32], buf[80];
+
+	if (k == 0)
+		snprintf(name, sizeof name, "%s", key);
+	else
+		snprintf(name, sizeof name, "%s%zu", key, k + 1);
+	nk_serve_fmt_addr(buf, sizeof buf, sa);
+	nk_recw_str(w, name, buf);
 }
 
 int main(int argc, char **argv)
 {
-	static struct pollfd pfd[NK_CFG_MAX_LISTEN + 1 + 3 * NK_TCP_MAX_CONN + 1 + NK_KE_MAX_CONN];
+	static struct pollfd pfd[NK_CFG_MAX_LISTEN + NK_CFG_MAX_TCP_LISTEN + 3 * NK_TCP_MAX_CONN +
+		NK_KE_MAX_LISTEN + NK_KE_MAX_CONN];
 	const char *config = NULL;
-	double rate = 2, burst = 16, keep = NK_COOKIE_KEEP, max_age = NK_SERVE_STATUS_MAX_AGE;
-	int listen_flag = 0, allow_flag = 0, tcp_fd = -1, ke_fd = -1;
+	int tcp_fd[NK_CFG_MAX_TCP_LISTEN], ke_fd[NK_CFG_MAX_KE_LISTEN];
+	size_t nke = 0;
 	struct nk_err e;
 	struct sigaction sa;
 	sigset_t block, empty;
@@ -651,102 +723,77 @@ int main(int argc, char **argv)
 	} else {
 		nk_cfg_defaults(&cfg);
 	}
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		static const char *const map[][2] = {
-			{ "--listen", "listen" }, { "--ke-listen", "ke-listen" }, { "--cert", "cert" },
-			{ "--key", "key" }, { "--cookie-keys", "cookie-keys" },
-			{ "--tcp-listen", "tcp-listen" }, { "--relay-allow", "relay-allow" },
-			{ "--status", "status" }, { "--user", "user" },
+	{
+		/* every flag is a [serve] key, checked by the same code as the
+		 * file (lib/config.c): one range per setting */
+		static const char *const keys[] = {
+			"listen", "ke-listen", "cert", "key", "cookie-keys", "tcp-listen", "relay-allow",
+			"status", "user", "rate", "burst", "status-max-age", "rotate", "keep",
+			"ntp-server", "ntp-port", "allow", "deny",
 		};
-		size_t k;
+		int seen_listen = 0, seen_ke = 0, seen_tcp = 0, seen_relay = 0, seen_acl = 0;
 
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			fputs(usage, stdout);
-			return NK_EXIT_OK;
-		}
-		if (strcmp(a, "--version") == 0)
-			return nk_print_version("nts-serve");
-		if (strcmp(a, "--explain") == 0) {
-			explain = 1;
-			continue;
-		}
-		if (v == NULL) {
-			fprintf(stderr, "nts-serve: %s: unknown option or missing value\n%s", a, usage);
-			return NK_EXIT_USAGE;
-		}
-		i++;
-		if (strcmp(a, "--config") == 0)
-			continue;
-		if (strcmp(a, "--rate") == 0) {
-			if (parse_num(a, v, 0.001, 1e6, &rate) < 0)
-				return NK_EXIT_USAGE;
-			continue;
-		}
-		if (strcmp(a, "--burst") == 0) {
-			if (parse_num(a, v, 1, 65535, &burst) < 0)
-				return NK_EXIT_USAGE;
-			continue;
-		}
-		if (strcmp(a, "--ntp-port") == 0) {
-			if (parse_num(a, v, 1, 65535, &ke_ntp_port) < 0)
-				return NK_EXIT_USAGE;
-			continue;
-		}
-		if (strcmp(a, "--ntp-server") == 0) {
-			if (!v[0] || strlen(v) > 255 || strchr(v, ' ')) {
-				fprintf(stderr, "nts-serve: --ntp-server: want a host name or address of 1 to 255 characters\n");
+		for (int i = 1; i < argc; i++) {
+			const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL, *key;
+			size_t k;
+
+			if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+				fputs(usage, stdout);
+				return NK_EXIT_OK;
+			}
+			if (strcmp(a, "--version") == 0)
+				return nk_print_version("nts-serve");
+			if (strcmp(a, "--explain") == 0) {
+				explain = 1;
+				continue;
+			}
+			if (v == NULL) {
+				fprintf(stderr, "nts-serve: %s: unknown option or missing value\n%s", a, usage);
 				return NK_EXIT_USAGE;
 			}
-			snprintf(ke_ntp_server, sizeof ke_ntp_server, "%s", v);
-			continue;
-		}
-		if (strcmp(a, "--keep") == 0) {
-			if (parse_num(a, v, 1, NK_COOKIE_MAX_KEYS, &keep) < 0)
-				return NK_EXIT_USAGE;
-			continue;
-		}
-		if (strcmp(a, "--status-max-age") == 0) {
-			if (nk_cfg_parse_duration(v, 0, &max_age, &e) < 0) {
-				fprintf(stderr, "nts-serve: %s: %s\n", a, e.msg);
+			i++;
+			if (strcmp(a, "--config") == 0)
+				continue;
+			for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
+				if (strncmp(a, "--", 2) == 0 && strcmp(a + 2, keys[k]) == 0)
+					break;
+			if (k == sizeof keys / sizeof keys[0]) {
+				fprintf(stderr, "nts-serve: %s: unknown option\n%s", a, usage);
 				return NK_EXIT_USAGE;
 			}
-			continue;
-		}
-		if (strcmp(a, "--rotate") == 0) {
-			if (nk_cfg_parse_duration(v, 0, &rotate_interval, &e) < 0) {
-				fprintf(stderr, "nts-serve: %s: %s\n", a, e.msg);
+			key = keys[k];
+			/* repeatable flags replace the file's list rather than add
+			 * to it (--allow and --deny together replace its rules) */
+			if (strcmp(key, "listen") == 0 && !seen_listen++)
+				cfg.serve.nlisten = 0;
+			if (strcmp(key, "ke-listen") == 0 && !seen_ke++)
+				cfg.serve.nke_listen = 0;
+			if (strcmp(key, "tcp-listen") == 0 && !seen_tcp++)
+				cfg.serve.ntcp_listen = 0;
+			if (strcmp(key, "relay-allow") == 0 && !seen_relay++)
+				cfg.serve.nrelay_allow = 0;
+			if ((strcmp(key, "allow") == 0 || strcmp(key, "deny") == 0) && !seen_acl++)
+				cfg.serve.nacl = 0;
+			if (nk_cfg_set(&cfg, "serve", key, v, &e) < 0) {
+				fprintf(stderr, "nts-serve: --%s: %s\n", key, e.msg);
 				return NK_EXIT_USAGE;
 			}
-			continue;
 		}
-		for (k = 0; k < sizeof map / sizeof map[0]; k++)
-			if (strcmp(a, map[k][0]) == 0)
-				break;
-		if (k == sizeof map / sizeof map[0]) {
-			fprintf(stderr, "nts-serve: %s: unknown option\n%s", a, usage);
-			return NK_EXIT_USAGE;
-		}
-		/* repeatable flags replace the file's list rather than add to it */
-		if (strcmp(map[k][1], "listen") == 0 && !listen_flag++)
-			cfg.serve.nlisten = 0;
-		if (strcmp(map[k][1], "relay-allow") == 0 && !allow_flag++)
-			cfg.serve.nrelay_allow = 0;
-		if (set_flag(map[k][1], v) < 0)
-			return NK_EXIT_USAGE;
 	}
-	if (cfg.serve.ke_listen.host[0] && (!cfg.serve.cert[0] || !cfg.serve.key[0])) {
+	if (cfg.serve.nke_listen > 0 && (!cfg.serve.cert[0] || !cfg.serve.key[0])) {
 		fprintf(stderr, "nts-serve: --ke-listen %s:%u needs --cert FULLCHAIN.pem and --key PRIVKEY.pem\n",
-			cfg.serve.ke_listen.host, (unsigned)cfg.serve.ke_listen.port);
+			cfg.serve.ke_listen[0].host, (unsigned)cfg.serve.ke_listen[0].port);
 		return NK_EXIT_USAGE;
 	}
-	if (cfg.serve.nlisten == 0 && !cfg.serve.tcp_listen.host[0]) {
-		set_flag("listen", "0.0.0.0:123");
-		set_flag("listen", "[::]:123");
+	if (cfg.serve.nlisten == 0 && cfg.serve.ntcp_listen == 0) {
+		nk_cfg_set(&cfg, "serve", "listen", "0.0.0.0:123", &e);
+		nk_cfg_set(&cfg, "serve", "listen", "[::]:123", &e);
 	}
+	rotate_interval = cfg.serve.rotate;
+	nk_acl_init(&acl, cfg.serve.acl, cfg.serve.nacl);
 
 	/* cookie keys: read (and created or rotated when due) before the drop */
-	nk_cookie_keys_init(&keys, (unsigned)keep);
+	nk_cookie_keys_init(&keys, cfg.serve.keep);
 	if (cfg.serve.cookie_keys[0]) {
 		rc = nk_cookie_keys_load(&keys, cfg.serve.cookie_keys, &e);
 		if (rc < 0) {
@@ -765,12 +812,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nts-serve: cookie keys: %s\n", e.msg);
 		return SERVE_EXIT_KEYS;
 	}
-	if (nk_rl_init(&rl, rate, (unsigned)burst) < 0) {
+	if (nk_rl_init(&rl, cfg.serve.rate, cfg.serve.burst) < 0) {
 		fprintf(stderr, "nts-serve: rate limiter: bad values or CSPRNG failure\n");
 		return NK_EXIT_SOFTWARE;
 	}
 	ntp.keys = &keys;
-	ntp.max_age = max_age;
+	ntp.max_age = cfg.serve.status_max_age;
 	ntp.explain = explain ? stderr : NULL;
 
 	/* bind every socket first */
@@ -786,41 +833,46 @@ int main(int argc, char **argv)
 		listen_len[nudp] = udp[nudp].len;
 		nudp++;
 	}
-	if (listen_tcp(&cfg.serve.tcp_listen, &tcp_fd) < 0)
+	if (listen_tcp(cfg.serve.tcp_listen, cfg.serve.ntcp_listen, tcp_fd) < 0)
 		return SERVE_EXIT_BIND;
 	tcp.listen = listen_ss;
 	tcp.listenlen = listen_len;
 	tcp.nlisten = nudp;
 	tcp.ntp = &ntp;
-	if (nk_tcp_init(&tcp, tcp_fd, cfg.serve.relay_allow, cfg.serve.nrelay_allow, &e) < 0) {
+	tcp.acl = &acl;
+	if (nk_tcp_init(&tcp, tcp_fd, cfg.serve.ntcp_listen, cfg.serve.relay_allow, cfg.serve.nrelay_allow, &e) < 0) {
 		fprintf(stderr, "nts-serve: %s\n", e.msg);
 		return NK_EXIT_CONFIG;
 	}
-	if (listen_tcp(&cfg.serve.ke_listen, &ke_fd) < 0)
+	if (listen_tcp(cfg.serve.ke_listen, cfg.serve.nke_listen, ke_fd) < 0)
 		return SERVE_EXIT_BIND;
+	nke = cfg.serve.nke_listen;
 	/* NTS-KE (RFC 8915 §4): Port record when the NTP port is not 123
 	 * (§4.1.8), Server record only when configured (§4.1.7) */
 	ke_conf.keys = &keys;
 	ke_conf.explain = explain ? stderr : NULL;
-	if (ke_ntp_server[0])
-		ke_conf.ntp_server = ke_ntp_server;
-	else if (cfg.serve.ntp_server[0])
+	if (cfg.serve.ntp_server[0])
 		ke_conf.ntp_server = cfg.serve.ntp_server;
 	/* TCP frames that name this server so are answered here, not relayed */
 	tcp.own_name = ke_conf.ntp_server;
-	if (ke_ntp_port > 0)
-		ke_conf.ntp_port = (uint16_t)ke_ntp_port;
-	else if (cfg.serve.ntp_port > 0)
+	if (cfg.serve.ntp_port > 0)
 		ke_conf.ntp_port = cfg.serve.ntp_port;
 	else if (nudp > 0 && cfg.serve.listen[0].port != 123)
 		ke_conf.ntp_port = cfg.serve.listen[0].port;
 	if (ke_conf.ntp_port == 123)
 		ke_conf.ntp_port = 0;
 	/* certificates: read before the privilege drop */
-	if (nk_kesrv_init(&kesrv, ke_fd, cfg.serve.cert, cfg.serve.key, &ke_conf, explain, &e) < 0) {
+	if (nk_kesrv_init(&kesrv, nke ? ke_fd[0] : -1, cfg.serve.cert, cfg.serve.key, &ke_conf,
+		explain, &e) < 0) {
 		fprintf(stderr, "nts-serve: %s\n", e.msg);
 		return SERVE_EXIT_CERT;
 	}
+	for (size_t i = 1; i < nke; i++)
+		if (nk_kesrv_listen_add(&kesrv, ke_fd[i], &e) < 0) {
+			fprintf(stderr, "nts-serve: %s\n", e.msg);
+			return NK_EXIT_SOFTWARE;
+		}
+	kesrv.acl = &acl;
 	reload_status(1);
 
 	/* then drop privileges */
@@ -838,34 +890,32 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &block, NULL);
 	sigemptyset(&empty);
 
 	{
 		struct nk_rec_writer *w = nk_serve_log_begin("start");
-		char buf[80], id[9];
+		char id[9];
+		size_t nallow = 0;
 
-		for (size_t i = 0; i < nudp && i < 4; i++) {
-			char key[16];
-
-			snprintf(key, sizeof key, i ? "listen%zu" : "listen", i + 1);
-			nk_serve_fmt_addr(buf, sizeof buf, (struct sockaddr *)&udp[i].addr);
-			nk_recw_str(w, key, buf);
-		}
-		if (nudp > 4)
-			nk_recw_u64(w, "listens", nudp);
-		if (tcp_fd >= 0)
-			nk_serve_log_addr(w, "tcp-listen", (struct sockaddr *)&tcp.laddr);
-		if (ke_fd >= 0) {
+		/* every address: listen, listen2, ..., tcp-listen, tcp-listen2, ... */
+		for (size_t i = 0; i < nudp; i++)
+			log_list(w, "listen", i, (struct sockaddr *)&udp[i].addr);
+		for (size_t i = 0; i < tcp.nlfd; i++)
+			log_list(w, "tcp-listen", i, (struct sockaddr *)&tcp.laddr[i]);
+		if (nke > 0) {
 			const struct nk_ke_cred *kc = nk_kesrv_current(&kesrv);
 
-			nk_serve_log_addr(w, "ke-listen", (struct sockaddr *)&kesrv.laddr);
+			for (size_t i = 0; i < kesrv.nlfd; i++)
+				log_list(w, "ke-listen", i, (struct sockaddr *)&kesrv.laddr[i]);
 			nk_recw_str(w, "cert-key", kc->c.key.key_type == BR_KEYTYPE_RSA ? "rsa" : "ec");
 			nk_recw_u64(w, "chain", kc->c.chain_len);
 			nk_recw_i64(w, "not-before", kc->not_before);
@@ -881,6 +931,21 @@ int main(int argc, char **argv)
 		nk_recw_str(w, "status", ntp.status.have ? "read" : "none");
 		nk_recw_u64(w, "uid", (uint64_t)getuid());
 		nk_recw_u64(w, "rl-bytes", sizeof rl);
+		for (size_t i = 0; i < cfg.serve.nacl; i++)
+			nallow += cfg.serve.acl[i].allow;
+		nk_recw_u64(w, "allow-rules", nallow);
+		nk_recw_u64(w, "deny-rules", cfg.serve.nacl - nallow);
+		nk_serve_log_end(w);
+	}
+	if (nke > 0)
+		check_cert_window(nk_kesrv_current(&kesrv));
+	else if (cfg.serve.cert[0] || cfg.serve.key[0]) {
+		struct nk_rec_writer *w = nk_serve_log_begin("warning");
+
+		/* a certificate without NTS-KE is not used: most likely a
+		 * forgotten ke-listen */
+		nk_recw_str(w, "what", "config");
+		nk_recw_str(w, "problem", "cert-without-ke-listen");
 		nk_serve_log_end(w);
 	}
 
@@ -895,12 +960,20 @@ int main(int argc, char **argv)
 			sig_hup = 0;
 			reload_status(1);
 			reload_keys(1);
-			if (ke_fd >= 0 && nk_kesrv_reload(&kesrv, &e) < 0)
-				log_error("reload", e.msg);
+			if (nke > 0) {
+				if (nk_kesrv_reload(&kesrv, &e) < 0)
+					log_error("reload", e.msg);
+				/* the certificate in use, new or kept */
+				check_cert_window(nk_kesrv_current(&kesrv));
+			}
 		}
 		if (sig_usr1) {
 			sig_usr1 = 0;
 			rotate_keys(1, "signal");
+		}
+		if (sig_usr2) {
+			sig_usr2 = 0;
+			log_counters("stats", nke > 0);
 		}
 		now = time(NULL);
 		if (now != last_tick) {
@@ -939,40 +1012,7 @@ int main(int argc, char **argv)
 		nk_kesrv_service(&kesrv, pfd, now_ms);
 	}
 
-	{
-		struct nk_rec_writer *w = nk_serve_log_begin("stop");
-
-		nk_recw_u64(w, "udp-requests", udp_req);
-		nk_recw_u64(w, "udp-answers", udp_ans);
-		nk_recw_u64(w, "udp-bytes-in", udp_in);
-		nk_recw_u64(w, "udp-bytes-out", udp_out);
-		nk_recw_u64(w, "ntp", ntp.count[NK_SERVE_PLAIN]);
-		nk_recw_u64(w, "nts", ntp.count[NK_SERVE_NTS]);
-		nk_recw_u64(w, "ntsn", ntp.count[NK_SERVE_NTSN]);
-		nk_recw_u64(w, "bad-auth", ntp.count[NK_SERVE_BADAUTH]);
-		nk_recw_u64(w, "bad-nts", ntp.count[NK_SERVE_BADNTS]);
-		nk_recw_u64(w, "rate-kod", rl.kods);
-		nk_recw_u64(w, "rate-drop", rl.dropped);
-		nk_recw_u64(w, "rl-evictions", rl.evictions);
-		nk_recw_u64(w, "tcp-bytes-in", tcp.bytes_in);
-		nk_recw_u64(w, "tcp-bytes-out", tcp.bytes_out);
-		nk_recw_u64(w, "tcp-local", tcp.frames_local);
-		nk_recw_u64(w, "tcp-relayed", tcp.frames_relayed);
-		nk_recw_u64(w, "tcp-refused", tcp.refused);
-		nk_recw_u64(w, "tcp-malformed", tcp.malformed);
-		nk_recw_u64(w, "tcp-evicted", tcp.evicted);
-		if (ke_fd >= 0) {
-			nk_recw_u64(w, "ke-accepted", kesrv.accepted);
-			nk_recw_u64(w, "ke-answered", kesrv.answered);
-			nk_recw_u64(w, "ke-errors", kesrv.errors);
-			nk_recw_u64(w, "ke-no-aead", kesrv.no_aead);
-			nk_recw_u64(w, "ke-tls-failed", kesrv.tls_failed);
-			nk_recw_u64(w, "ke-timeouts", kesrv.timeouts);
-			nk_recw_u64(w, "ke-evicted", kesrv.evicted);
-			nk_recw_u64(w, "ke-reloads", kesrv.reloads);
-		}
-		nk_serve_log_end(w);
-	}
+	log_counters("stop", nke > 0);
 	nk_tcp_close_all(&tcp);
 	nk_kesrv_close_all(&kesrv);
 	for (size_t i = 0; i < nudp; i++)

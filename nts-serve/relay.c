@@ -20,18 +20,24 @@ uint64_t nk_serve_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int nk_tcp_init(struct nk_tcp *t, int lfd, const struct nk_cfg_addr *allow, size_t nallow,
-	struct nk_err *e)
+int nk_tcp_init(struct nk_tcp *t, const int *lfd, size_t nlfd, const struct nk_cfg_addr *allow,
+	size_t nallow, struct nk_err *e)
 {
-	t->lfd = lfd;
-	t->lpfd = -1;
+	t->nlfd = 0;
+	for (size_t i = 0; i < nlfd && i < NK_CFG_MAX_TCP_LISTEN; i++) {
+		t->lfd[i] = lfd[i];
+		t->lpfd[i] = -1;
+		t->laddrlen[i] = sizeof t->laddr[i];
+		if (getsockname(lfd[i], (struct sockaddr *)&t->laddr[i], &t->laddrlen[i]) < 0)
+			t->laddrlen[i] = 0;
+		t->nlfd++;
+	}
+	for (size_t i = t->nlfd; i < NK_CFG_MAX_TCP_LISTEN; i++)
+		t->laddrlen[i] = 0;
 	for (size_t i = 0; i < NK_TCP_MAX_CONN; i++) {
 		t->conn[i].fd = -1;
 		t->conn[i].udp[0] = t->conn[i].udp[1] = -1;
 	}
-	t->laddrlen = sizeof t->laddr;
-	if (lfd >= 0 && getsockname(lfd, (struct sockaddr *)&t->laddr, &t->laddrlen) < 0)
-		t->laddrlen = 0;
 	t->nallow = 0;
 	for (size_t i = 0; i < nallow && i < NK_CFG_MAX_ALLOW; i++) {
 		struct nk_tcp_allow *a = &t->allow[t->nallow];
@@ -82,21 +88,23 @@ void nk_tcp_close_all(struct nk_tcp *t)
 	for (size_t i = 0; i < NK_TCP_MAX_CONN; i++)
 		if (t->conn[i].fd >= 0)
 			conn_close(t, &t->conn[i]);
-	if (t->lfd >= 0)
-		close(t->lfd);
-	t->lfd = -1;
+	for (size_t i = 0; i < t->nlfd; i++)
+		close(t->lfd[i]);
+	t->nlfd = 0;
 }
 
 void nk_tcp_fill(struct nk_tcp *t, struct pollfd *pfd, size_t *n, size_t cap)
 {
-	t->lpfd = -1;
-	if (t->lfd < 0)
+	if (t->nlfd == 0)
 		return;
-	if (*n < cap) {
-		pfd[*n].fd = t->lfd;
-		pfd[*n].events = POLLIN;
-		pfd[*n].revents = 0;
-		t->lpfd = (int)(*n)++;
+	for (size_t i = 0; i < t->nlfd; i++) {
+		t->lpfd[i] = -1;
+		if (*n < cap) {
+			pfd[*n].fd = t->lfd[i];
+			pfd[*n].events = POLLIN;
+			pfd[*n].revents = 0;
+			t->lpfd[i] = (int)(*n)++;
+		}
 	}
 	for (size_t i = 0; i < NK_TCP_MAX_CONN && t->nconn > 0; i++) {
 		struct nk_tcp_conn *c = &t->conn[i];
@@ -133,7 +141,7 @@ int nk_tcp_timeout(const struct nk_tcp *t, uint64_t now_ms)
 {
 	uint64_t next = UINT64_MAX;
 
-	if (t->lfd < 0 || t->nconn == 0)
+	if (t->nlfd == 0 || t->nconn == 0)
 		return -1;
 	for (size_t i = 0; i < NK_TCP_MAX_CONN; i++) {
 		const struct nk_tcp_conn *c = &t->conn[i];
@@ -210,8 +218,9 @@ static int is_local(const struct nk_tcp *t, const struct nk_socks5_addr *d)
 		return 0;
 	if (sa_unspecified((struct sockaddr *)&ss))
 		return 1;
-	if (t->laddrlen > 0 && sa_equal((struct sockaddr *)&ss, (const struct sockaddr *)&t->laddr, 1))
-		return 1;
+	for (size_t i = 0; i < NK_CFG_MAX_TCP_LISTEN; i++)
+		if (t->laddrlen[i] > 0 && sa_equal((struct sockaddr *)&ss, (const struct sockaddr *)&t->laddr[i], 1))
+			return 1;
 	for (size_t i = 0; i < t->nlisten; i++) {
 		const struct sockaddr *l = (const struct sockaddr *)&t->listen[i];
 
@@ -449,16 +458,23 @@ static void relay_answer(struct nk_tcp *t, struct nk_tcp_conn *c, int k)
 	}
 }
 
-static void accept_conns(struct nk_tcp *t, uint64_t now)
+static void accept_conns(struct nk_tcp *t, int lfd, uint64_t now)
 {
 	for (int rounds = 0; rounds < 32; rounds++) {
 		struct sockaddr_storage peer;
 		socklen_t pl = sizeof peer;
 		struct nk_tcp_conn *c = NULL;
-		int fd = accept4(t->lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0)
 			return;
+		if (t->acl != NULL && !nk_acl_allowed(t->acl, (struct sockaddr *)&peer)) {
+			/* refused by allow/deny: closed unread, before it takes a slot */
+			t->denied++;
+			nk_serve_log_denied("tcp", (struct sockaddr *)&peer);
+			close(fd);
+			continue;
+		}
 		for (size_t i = 0; i < NK_TCP_MAX_CONN; i++)
 			if (t->conn[i].fd < 0) {
 				c = &t->conn[i];
@@ -507,7 +523,7 @@ static void accept_conns(struct nk_tcp *t, uint64_t now)
 
 void nk_tcp_service(struct nk_tcp *t, const struct pollfd *pfd, uint64_t now)
 {
-	if (t->lfd < 0)
+	if (t->nlfd == 0)
 		return;
 	for (size_t i = 0; i < NK_TCP_MAX_CONN && t->nconn > 0; i++) {
 		struct nk_tcp_conn *c = &t->conn[i];
@@ -536,6 +552,7 @@ void nk_tcp_service(struct nk_tcp *t, const struct pollfd *pfd, uint64_t now)
 		if (c->idle_deadline <= now)
 			conn_close(t, c);
 	}
-	if (t->lpfd >= 0 && (pfd[t->lpfd].revents & POLLIN))
-		accept_conns(t, now);
+	for (size_t i = 0; i < t->nlfd; i++)
+		if (t->lpfd[i] >= 0 && (pfd[t->lpfd[i]].revents & POLLIN))
+			accept_conns(t, t->lfd[i], now);
 }

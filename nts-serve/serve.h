@@ -5,7 +5,7 @@
  * TCP transport (nts-serve(8), TCP TRANSPORT): frames as lib/relay.h
  * defines them (2-octet length, RFC 1928 §7 UDP header naming the
  * destination, NTP packet). For each frame:
- *   - destination is this server (one of the --listen addresses, the
+ *   - destination is this server (one of the --listen addresses, a
  *     --tcp-listen address, loopback on the port of a wildcard --listen,
  *     an unspecified address 0.0.0.0 or ::, or any name ending in
  *     ".onion"):
@@ -34,6 +34,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "acl.h"
 #include "config.h"
 #include "ntpserve.h"
 #include "record.h"
@@ -51,6 +52,21 @@ int nk_serve_log_client_ok(void);
 void nk_serve_log_addr(struct nk_rec_writer *w, const char *key, const struct sockaddr *sa);
 /* "ADDR:PORT" ([v6]:port) of a socket address; snprintf-like result. */
 int nk_serve_fmt_addr(char *out, size_t cap, const struct sockaddr *sa);
+
+/* A client refused by allow/deny (acl.h): a `refused reason=denied` record,
+ * rate-limited like the other per-client records. */
+static inline void nk_serve_log_denied(const char *transport, const struct sockaddr *sa)
+{
+	struct nk_rec_writer *w;
+
+	if (!nk_serve_log_client_ok())
+		return;
+	w = nk_serve_log_begin("refused");
+	nk_recw_str(w, "transport", transport);
+	nk_serve_log_addr(w, "client", sa);
+	nk_recw_str(w, "reason", "denied");
+	nk_serve_log_end(w);
+}
 
 #define NK_TCP_MAX_CONN     128
 #define NK_TCP_MAX_FRAMES   1024
@@ -93,10 +109,12 @@ struct nk_tcp_conn {
 };
 
 struct nk_tcp {
-	int lfd;                        /* -1: no TCP transport */
-	int lpfd;
-	struct sockaddr_storage laddr;
-	socklen_t laddrlen;
+	int lfd[NK_CFG_MAX_TCP_LISTEN]; /* listening sockets (--tcp-listen) */
+	int lpfd[NK_CFG_MAX_TCP_LISTEN];
+	size_t nlfd;                    /* 0: no TCP transport */
+	struct sockaddr_storage laddr[NK_CFG_MAX_TCP_LISTEN];   /* their addresses */
+	socklen_t laddrlen[NK_CFG_MAX_TCP_LISTEN];              /* 0: none */
+	const struct nk_acl *acl;       /* allow/deny (acl.h); NULL: everyone */
 	const struct sockaddr_storage *listen; /* the UDP listen addresses */
 	const socklen_t *listenlen;
 	size_t nlisten;
@@ -106,13 +124,15 @@ struct nk_tcp {
 	const char *own_name;           /* the NTS-KE Server record's name (ntp-server), or NULL */
 	size_t nconn;                   /* connections open */
 	uint64_t bytes_in, bytes_out, frames_local, frames_relayed, refused, malformed, evicted;
+	uint64_t denied;                /* connections refused by allow/deny */
 	struct nk_tcp_conn conn[NK_TCP_MAX_CONN];
 };
 
-/* Set up (lfd already listening, non-blocking). Resolves the allow list
- * (before the privilege drop): 0 or -1 with e filled. */
-int nk_tcp_init(struct nk_tcp *t, int lfd, const struct nk_cfg_addr *allow, size_t nallow,
-	struct nk_err *e);
+/* Set up with nlfd listening sockets lfd[] (non-blocking; 0: no transport).
+ * Resolves the allow list (before the privilege drop): 0 or -1 with e filled.
+ * t->acl, when set, decides which clients' connections are taken. */
+int nk_tcp_init(struct nk_tcp *t, const int *lfd, size_t nlfd, const struct nk_cfg_addr *allow,
+	size_t nallow, struct nk_err *e);
 /* Add the transport's descriptors to pfd[*n..cap). */
 void nk_tcp_fill(struct nk_tcp *t, struct pollfd *pfd, size_t *n, size_t cap);
 /* Handle the ready descriptors and the expired deadlines. */

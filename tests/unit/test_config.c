@@ -193,13 +193,13 @@ static void test_full(void **state)
 	assert_string_equal(cfg.serve.listen[1].host, "::");
 	assert_int_equal(cfg.serve.listen[1].port, 1123);
 	assert_string_equal(cfg.serve.listen[2].host, "127.0.0.2");
-	assert_string_equal(cfg.serve.ke_listen.host, "::");
-	assert_int_equal(cfg.serve.ke_listen.port, 4460);
+	assert_string_equal(cfg.serve.ke_listen[0].host, "::");
+	assert_int_equal(cfg.serve.ke_listen[0].port, 4460);
 	assert_string_equal(cfg.serve.cert, "/etc/letsencrypt/live/x/fullchain.pem");
 	assert_string_equal(cfg.serve.key, "/etc/letsencrypt/live/x/privkey.pem");
 	assert_string_equal(cfg.serve.cookie_keys, "/var/lib/ntskit/cookie.keys");
-	assert_string_equal(cfg.serve.tcp_listen.host, "0.0.0.0");
-	assert_int_equal(cfg.serve.tcp_listen.port, 4461);
+	assert_string_equal(cfg.serve.tcp_listen[0].host, "0.0.0.0");
+	assert_int_equal(cfg.serve.tcp_listen[0].port, 4461);
 	assert_int_equal(cfg.serve.nrelay_allow, 2);
 	assert_string_equal(cfg.serve.relay_allow[0].host, "time.cloudflare.com");
 	assert_int_equal(cfg.serve.relay_allow[0].port, 123);
@@ -217,6 +217,295 @@ static void test_serve_ntp_names(void **state)
 	assert_int_equal(cfg.serve.ntp_port, 11123);
 	BAD("[serve]\nntp-server = ntp.example.org:123\n", 2, "ntp-server");
 	BAD("[serve]\nntp-port = 0\n", 2, "ntp-port");
+}
+
+/* Several NTS-KE and TCP listen addresses, IPv4 and IPv6 together (issue 14
+ * item 10): repeatable like listen, duplicates and the 9th refused. */
+static void test_serve_listen_lists(void **state)
+{
+	struct nk_err e;
+	char t[1024];
+	size_t n;
+	(void)state;
+	assert_int_equal(load("[serve]\nke-listen = 0.0.0.0\nke-listen = [::]:4461\n"
+		"tcp-listen = 127.0.0.1:4123\ntcp-listen = [::1]:4123\n", &e), 0);
+	assert_int_equal(cfg.serve.nke_listen, 2);
+	assert_string_equal(cfg.serve.ke_listen[0].host, "0.0.0.0");
+	assert_int_equal(cfg.serve.ke_listen[0].port, 4460);
+	assert_string_equal(cfg.serve.ke_listen[1].host, "::");
+	assert_int_equal(cfg.serve.ke_listen[1].port, 4461);
+	assert_int_equal(cfg.serve.ntcp_listen, 2);
+	assert_string_equal(cfg.serve.tcp_listen[1].host, "::1");
+	assert_int_equal(cfg.serve.tcp_listen[1].port, 4123);
+	BAD("[serve]\nke-listen = 127.0.0.1\nke-listen = 127.0.0.1:4460\n", 3,
+		"[serve] ke-listen: '127.0.0.1:4460' listed twice");
+	BAD("[serve]\ntcp-listen = [::1]:1\ntcp-listen = [::1]:1\n", 3, "[serve] tcp-listen: '[::1]:1' listed twice");
+	BAD("[serve]\nke-listen = ke.example.org\n", 2, "[serve] ke-listen: 'ke.example.org': must be an IP address");
+	n = (size_t)snprintf(t, sizeof t, "[serve]\n");
+	for (int i = 1; i <= 9; i++)
+		n += (size_t)snprintf(t + n, sizeof t - n, "ke-listen = 127.0.0.%d\n", i);
+	BAD(t, 10, "[serve] ke-listen: more than 8 listen addresses");
+	n = (size_t)snprintf(t, sizeof t, "[serve]\n");
+	for (int i = 1; i <= 9; i++)
+		n += (size_t)snprintf(t + n, sizeof t - n, "tcp-listen = 127.0.0.%d:4123\n", i);
+	BAD(t, 10, "[serve] tcp-listen: more than 8 listen addresses");
+	/* flags: nk_cfg_set adds */
+	assert_int_equal(load("[serve]\nke-listen = 0.0.0.0\nke-listen = [::]:4461\n", &e), 0);
+	assert_int_equal(nk_cfg_set(&cfg, "serve", "ke-listen", "[::1]", &e), 0);
+	assert_int_equal(cfg.serve.nke_listen, 3);
+}
+
+/* The [serve] numbers that were command-line only (issue 14 item 12): each
+ * key, its default, its range, and the same range through nk_cfg_set (the
+ * path nts-serve's flags take). */
+static void test_serve_numbers(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	nk_cfg_defaults(&cfg);
+	assert_true(cfg.serve.rate == 2);
+	assert_int_equal(cfg.serve.burst, 16);
+	assert_true(cfg.serve.status_max_age == 10800);
+	assert_true(cfg.serve.rotate == 86400);
+	assert_int_equal(cfg.serve.keep, 7);
+	assert_int_equal(cfg.serve.nacl, 0);
+	assert_int_equal(load("[serve]\nrate = 0.5\nburst = 4\nstatus-max-age = 1h\nrotate = 12h\nkeep = 3\n", &e), 0);
+	assert_true(cfg.serve.rate == 0.5);
+	assert_int_equal(cfg.serve.burst, 4);
+	assert_true(cfg.serve.status_max_age == 3600);
+	assert_true(cfg.serve.rotate == 43200);
+	assert_int_equal(cfg.serve.keep, 3);
+}
+
+static void test_serve_rate(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	assert_int_equal(load("[serve]\nrate = 1000000\n", &e), 0);
+	assert_true(cfg.serve.rate == 1e6);
+	assert_int_equal(load("[serve]\nrate = 0.001\n", &e), 0);
+	BAD("[serve]\nrate = 0\n", 2, "[serve] rate: '0': must be a number from 0.001 to 1e+06");
+	BAD("[serve]\nrate = 1000001\n", 2, "[serve] rate: '1000001': must be a number from 0.001 to 1e+06");
+	BAD("[serve]\nrate = nan\n", 2, "[serve] rate: 'nan'");
+	BAD("[serve]\nrate = 0x10\n", 2, "[serve] rate: '0x10'");
+	BAD("[serve]\nrate = -1\n", 2, "[serve] rate: '-1'");
+	BAD("[serve]\nrate = 1\nrate = 2\n", 3, "[serve] rate: given twice");
+	assert_int_equal(nk_cfg_set(&cfg, "serve", "rate", "7.5", &e), 0);
+	assert_true(cfg.serve.rate == 7.5);
+	assert_int_equal(nk_cfg_set(&cfg, "serve", "rate", "0", &e), -1);
+	assert_string_equal(e.msg, "[serve] rate: '0': must be a number from 0.001 to 1e+06");
+}
+
+static void test_serve_burst(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	assert_int_equal(load("[serve]\nburst = 65535\n", &e), 0);
+	assert_int_equal(cfg.serve.burst, 65535);
+	BAD("[serve]\nburst = 0\n", 2, "[serve] burst: '0': must be a whole number from 1 to 65535");
+	BAD("[serve]\nburst = 65536\n", 2, "[serve] burst: '65536': must be a whole number from 1 to 65535");
+	BAD("[serve]\nburst = 1.5\n", 2, "[serve] burst: '1.5'");
+	assert_int_equal(nk_cfg_set(&cfg, "serve", "burst", "1", &e), 0);
+	assert_int_equal(cfg.serve.burst, 1);
+	assert_int_equal(nk_cfg_set(&cfg, "serve", "burst", "x", &e), -1);
+	assert_string_equal(e.msg, "[serve] burst: 'x': must be a whole number from 1 to 65535");
+}
+
+static void test_serve_status_max_age(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	assert_int_equal(load("[serve]\nstatus-max-age = 0\n", &e), 0);
+	assert_true(cfg.serve.status_max_age == 0);
+	assert_int_equal(load("[serve]\nstatus-max-age = 90m\n", &e), 0);
+	assert_true(cfg.serve.status_max_age == 5400);
+	BAD("[serve]\nstatus-max-age = -1\n", 2, "[serve] status-max-age: '-1': not a duration");
+	BAD("[serve]\nstatus-max-age = inf\n", 2, "[serve] status-max-age: 'inf': not a duration");
+	assert_int_equal(nk_cfg_set(&cfg, "serve", "status-max-age", "2h", &e), 0);
+	assert_true(cfg.serve.status_max_age == 7200);
+	assert_int_equal(nk_cfg_set(&cfg, "serve", "status-max-age", "1y", &e), -1);
+	assert_non_null(strstr(e.msg, "[serve] status-max-age: '1y': not a duration"));
+}
+
+static void test_serve_rotate(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	assert_int_equal(load("[serve]\nrotate = 0\n", &e), 0);
+	assert_true(cfg.serve.rotate == 0);        /* never: follow the key file */
+	assert_int_equal(load("[serve]\nrotate = 1d\n", &e), 0);
+	assert_true(cfg.serve.rotate == 86400);
+	BAD("[serve]\nrotate = soon\n", 2, "[serve] rotate: 'soon': not a duration");
+	assert_int_equal(nk_cfg_set(&cfg, "serve", "rotate", "30s", &e), 0);
+	assert_true(cfg.serve.rotate == 30);
+	assert_int_equal(nk_cfg_set(&cfg, "serve", "rotate", "", &e), -1);
+	assert_string_equal(e.msg, "[serve] rotate: empty value");
+}
+
+static void test_serve_keep(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	assert_int_equal(load("[serve]\nkeep = 16\n", &e), 0);
+	assert_int_equal(cfg.serve.keep, 16);
+	BAD("[serve]\nkeep = 0\n", 2, "[serve] keep: '0': must be a whole number from 1 to 16");
+	BAD("[serve]\nkeep = 17\n", 2, "[serve] keep: '17': must be a whole number from 1 to 16");
+	assert_int_equal(nk_cfg_set(&cfg, "serve", "keep", "1", &e), 0);
+	assert_int_equal(cfg.serve.keep, 1);
+	assert_int_equal(nk_cfg_set(&cfg, "serve", "keep", "99", &e), -1);
+	assert_string_equal(e.msg, "[serve] keep: '99': must be a whole number from 1 to 16");
+}
+
+/* allow / deny (issue 14 item 11): CIDR blocks in order, "all". */
+static void test_serve_allow_deny(void **state)
+{
+	struct nk_err e;
+	struct nk_cfg_acl r;
+	(void)state;
+	assert_int_equal(load("[serve]\nallow = 192.168.0.0/16\ndeny = 192.168.7.7\nallow = fd00::/8\n"
+		"deny = all\nallow = 0.0.0.0/0\n", &e), 0);
+	assert_int_equal(cfg.serve.nacl, 5);
+	assert_int_equal(cfg.serve.acl[0].allow, 1);
+	assert_int_equal(cfg.serve.acl[0].family, 4);
+	assert_int_equal(cfg.serve.acl[0].prefix, 16);
+	assert_int_equal(cfg.serve.acl[0].addr[0], 192);
+	assert_int_equal(cfg.serve.acl[0].addr[1], 168);
+	assert_int_equal(cfg.serve.acl[1].allow, 0);
+	assert_int_equal(cfg.serve.acl[1].prefix, 32);
+	assert_int_equal(cfg.serve.acl[1].addr[3], 7);
+	assert_int_equal(cfg.serve.acl[2].family, 6);
+	assert_int_equal(cfg.serve.acl[2].prefix, 8);
+	assert_int_equal(cfg.serve.acl[2].addr[0], 0xfd);
+	assert_int_equal(cfg.serve.acl[3].family, 0);
+	assert_int_equal(cfg.serve.acl[3].prefix, 0);
+	assert_int_equal(cfg.serve.acl[3].allow, 0);
+	assert_int_equal(cfg.serve.acl[4].family, 4);
+	assert_int_equal(cfg.serve.acl[4].prefix, 0);
+	BAD("[serve]\nallow = 10.0.0.1/8\n", 2,
+		"[serve] allow: '10.0.0.1/8': address bits set beyond the /8 prefix (give the network address)");
+	BAD("[serve]\ndeny = 10.0.0.0/33\n", 2, "[serve] deny: '10.0.0.0/33': prefix length must be a number from 0 to 32");
+	BAD("[serve]\ndeny = ::/129\n", 2, "[serve] deny: '::/129': prefix length must be a number from 0 to 128");
+	BAD("[serve]\nallow = 10.0.0.0/\n", 2, "[serve] allow: '10.0.0.0/': prefix length");
+	BAD("[serve]\nallow = 10.0.0.0/+8\n", 2, "[serve] allow: '10.0.0.0/+8': prefix length");
+	BAD("[serve]\nallow = lan.example.org\n", 2, "[serve] allow: 'lan.example.org': want all, or an IPv4 or IPv6 address");
+	BAD("[serve]\nallow = [::1]\n", 2, "[serve] allow: '[::1]': want all");
+	BAD("[serve]\nallow = /8\n", 2, "[serve] allow: '/8': want all");
+	assert_int_equal(nk_cfg_parse_cidr("::ffff:0:0/96", &r, &e), 0);
+	assert_int_equal(r.prefix, 96);
+	assert_int_equal(nk_cfg_parse_cidr("2001:db8::1", &r, &e), 0);
+	assert_int_equal(r.prefix, 128);
+	assert_int_equal(nk_cfg_parse_cidr("0.0.0.0/0", &r, &e), 0);
+	/* flags add in order */
+	assert_int_equal(load("[serve]\nallow = 192.168.0.0/16\ndeny = 192.168.7.7\nallow = fd00::/8\n"
+		"deny = all\nallow = 0.0.0.0/0\n", &e), 0);
+	assert_int_equal(nk_cfg_set(&cfg, "serve", "deny", "127.0.0.2", &e), 0);
+	assert_int_equal(cfg.serve.nacl, 6);
+	assert_int_equal(cfg.serve.acl[5].allow, 0);
+	assert_int_equal(nk_cfg_set(&cfg, "serve", "allow", "127.0.0.0/7", &e), -1);
+	assert_non_null(strstr(e.msg, "[serve] allow: '127.0.0.0/7': address bits set"));
+}
+
+/* Every command-line setting of every tool is a key (issue 14 item 12):
+ * the keys the other tools lacked, each with its default, its range, and
+ * the same range through nk_cfg_set (the path the tools' flags take). */
+static void test_ke_lock_wait(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	nk_cfg_defaults(&cfg);
+	assert_true(cfg.ke.lock_wait == 120);
+	assert_int_equal(load("[ke]\nlock-wait = 0\n", &e), 0);
+	assert_true(cfg.ke.lock_wait == 0);
+	assert_int_equal(load("[ke]\nlock-wait = 2m\n", &e), 0);
+	assert_true(cfg.ke.lock_wait == 120);
+	BAD("[ke]\nlock-wait = -1\n", 2, "[ke] lock-wait: '-1': not a duration");
+	assert_int_equal(nk_cfg_set(&cfg, "ke", "lock-wait", "0.5", &e), 0);
+	assert_true(cfg.ke.lock_wait == 0.5);
+	assert_int_equal(nk_cfg_set(&cfg, "ke", "lock-wait", "soon", &e), -1);
+	assert_non_null(strstr(e.msg, "[ke] lock-wait: 'soon': not a duration"));
+}
+
+static void test_ke_cert_time(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	nk_cfg_defaults(&cfg);
+	assert_string_equal(cfg.ke.cert_time, "now");
+	assert_int_equal(load("[ke]\ncert-time = skip-window\n", &e), 0);
+	assert_string_equal(cfg.ke.cert_time, "skip-window");
+	assert_int_equal(load("[ke]\ncert-time = 1700000000\n", &e), 0);
+	assert_string_equal(cfg.ke.cert_time, "1700000000");
+	BAD("[ke]\ncert-time = yesterday\n", 2, "[ke] cert-time: 'yesterday' is not now, skip-window or Unix seconds");
+	BAD("[ke]\ncert-time = -5\n", 2, "[ke] cert-time: '-5' is not now");
+	BAD("[ke]\ncert-time = 99999999999999999999\n", 2, "[ke] cert-time: '99999999999999999999' is not now");
+	assert_int_equal(nk_cfg_set(&cfg, "ke", "cert-time", "now", &e), 0);
+	assert_string_equal(cfg.ke.cert_time, "now");
+	assert_int_equal(nk_cfg_set(&cfg, "ke", "cert-time", "+1", &e), -1);
+	assert_string_equal(e.msg, "[ke] cert-time: '+1' is not now, skip-window or Unix seconds");
+}
+
+static void test_poll_lock_wait(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	nk_cfg_defaults(&cfg);
+	assert_true(cfg.poll.lock_wait == 120);
+	assert_int_equal(load("[poll]\nlock-wait = 10s\n", &e), 0);
+	assert_true(cfg.poll.lock_wait == 10);
+	BAD("[poll]\nlock-wait = inf\n", 2, "[poll] lock-wait: 'inf': not a duration");
+	assert_int_equal(nk_cfg_set(&cfg, "poll", "lock-wait", "0", &e), 0);
+	assert_true(cfg.poll.lock_wait == 0);
+	assert_int_equal(nk_cfg_set(&cfg, "poll", "lock-wait", "x", &e), -1);
+}
+
+static void test_poll_state(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	nk_cfg_defaults(&cfg);
+	assert_string_equal(cfg.poll.state, "");
+	assert_int_equal(load("[poll]\nstate = /var/lib/ntskit/sessions\n", &e), 0);
+	assert_string_equal(cfg.poll.state, "/var/lib/ntskit/sessions");
+	BAD("[poll]\nstate = a\nstate = b\n", 3, "[poll] state: given twice");
+	assert_int_equal(nk_cfg_set(&cfg, "poll", "state", "/tmp/s", &e), 0);
+	assert_string_equal(cfg.poll.state, "/tmp/s");
+}
+
+static void test_select_round_gap_stream(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	nk_cfg_defaults(&cfg);
+	assert_true(cfg.select.round_gap == 10);
+	assert_int_equal(cfg.select.stream, 0);
+	assert_int_equal(load("[select]\nround-gap = 1d\nstream = yes\n", &e), 0);
+	assert_true(cfg.select.round_gap == 86400);
+	assert_int_equal(cfg.select.stream, 1);
+	BAD("[select]\nround-gap = 0\n", 2, "[select] round-gap: '0': must be more than 0");
+	BAD("[select]\nround-gap = 86401\n", 2, "[select] round-gap: '86401': must be more than 0 and at most 1 day");
+	BAD("[select]\nstream = maybe\n", 2, "[select] stream: 'maybe': must be yes or no");
+	assert_int_equal(nk_cfg_set(&cfg, "select", "round-gap", "0.5", &e), 0);
+	assert_true(cfg.select.round_gap == 0.5);
+	assert_int_equal(nk_cfg_set(&cfg, "select", "round-gap", "2d", &e), -1);
+	assert_string_equal(e.msg, "[select] round-gap: '2d': must be more than 0 and at most 1 day");
+	assert_true(cfg.select.round_gap == 0.5);  /* a refused value changes nothing */
+}
+
+static void test_adjust_stream_dry_run(void **state)
+{
+	struct nk_err e;
+	(void)state;
+	nk_cfg_defaults(&cfg);
+	assert_int_equal(cfg.adjust.stream, 0);
+	assert_int_equal(cfg.adjust.dry_run, 0);
+	assert_int_equal(load("[adjust]\nstream = on\ndry-run = yes\n", &e), 0);
+	assert_int_equal(cfg.adjust.stream, 1);
+	assert_int_equal(cfg.adjust.dry_run, 1);
+	assert_int_equal(load("[adjust]\nstream = no\ndry-run = false\n", &e), 0);
+	assert_int_equal(cfg.adjust.stream, 0);
+	assert_int_equal(cfg.adjust.dry_run, 0);
+	BAD("[adjust]\ndry-run = 2\n", 2, "[adjust] dry-run: '2': must be yes or no");
+	BAD("[adjust]\nstream = \xc3\xa9\n", 2, "[adjust] stream: '\xc3\xa9': must be yes or no");
 }
 
 static void test_example(void **state)
@@ -494,6 +783,20 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_serve_ntp_names),
+		cmocka_unit_test(test_serve_listen_lists),
+		cmocka_unit_test(test_serve_numbers),
+		cmocka_unit_test(test_serve_rate),
+		cmocka_unit_test(test_serve_burst),
+		cmocka_unit_test(test_serve_status_max_age),
+		cmocka_unit_test(test_serve_rotate),
+		cmocka_unit_test(test_serve_keep),
+		cmocka_unit_test(test_serve_allow_deny),
+		cmocka_unit_test(test_ke_lock_wait),
+		cmocka_unit_test(test_ke_cert_time),
+		cmocka_unit_test(test_poll_lock_wait),
+		cmocka_unit_test(test_poll_state),
+		cmocka_unit_test(test_select_round_gap_stream),
+		cmocka_unit_test(test_adjust_stream_dry_run),
 		cmocka_unit_test(test_bad_syntax),
 		cmocka_unit_test(test_bad_sources),
 		cmocka_unit_test(test_bad_values),

@@ -69,9 +69,9 @@ static int setup(void **state)
 	t.listenlen = lsl;
 	t.nlisten = 2;
 	t.ntp = &ntp;
-	if (nk_tcp_init(&t, -1, allow, 2, &e) < 0)
+	if (nk_tcp_init(&t, NULL, 0, allow, 2, &e) < 0)
 		return -1;
-	v4(&t.laddr, &t.laddrlen, "127.0.0.1", 4460);
+	v4(&t.laddr[0], &t.laddrlen[0], "127.0.0.1", 4460);
 	return 0;
 }
 
@@ -143,7 +143,8 @@ static void put_conn(int fd)
 	t.conn[0].frames = 0;
 	t.conn[0].idle_deadline = nk_serve_now_ms() + NK_TCP_IDLE_MS;
 	t.nconn = 1;
-	t.lfd = 99;     /* only checked for >= 0; lpfd stays -1 without a listener */
+	t.lfd[0] = 99;  /* a listener is only counted; lpfd stays -1 without one */
+	t.nlfd = 1;
 }
 
 static size_t mkframe(uint8_t *out, const char *host, uint16_t port)
@@ -208,7 +209,7 @@ static void test_stream(void **state)
 	assert_int_equal(t.conn[0].fd, -1);
 	assert_int_equal(nk_tcp_timeout(&t, nk_serve_now_ms()), -1);
 	close(sv[1]);
-	t.lfd = -1;
+	t.nlfd = 0;
 }
 
 int main(void)
