@@ -63,6 +63,7 @@ struct fs {
 	size_t ss_len_tmp;
 	unsigned char flight[40000];
 	size_t flen;
+	unsigned sh_version;     /* ServerHello.legacy_version; 0: 0x0303 */
 	struct nk_tls13 cli;
 };
 
@@ -196,7 +197,7 @@ static void server_hello(uint16_t suite, uint16_t hrr_group, int tls12)
 	size_t p = 4, at, publen = 0;
 	const br_ec_impl *ec = br_ec_get_default();
 
-	put16(m + p, 0x0303);
+	put16(m + p, F.sh_version ? F.sh_version : 0x0303);
 	p += 2;
 	if (hrr_group)
 		memcpy(m + p, hrr_random, 32);
@@ -365,6 +366,26 @@ fin:
 	}
 	/* the server's application keys */
 	assert_int_equal(nk_tlsks_master(&F.ks), 0);
+}
+
+/* A protected record of any TLSInnerPlaintext (content || type || zeros),
+ * even one nk_tlsrec_seal refuses; the nonce as RFC 8446 5.3 builds it. */
+static void add_sealed_inner(const unsigned char *inner, size_t len)
+{
+	unsigned char nonce[12], *o = F.flight + F.flen;
+
+	assert_true(F.flen + 5 + len + 16 <= sizeof F.flight);
+	memcpy(nonce, F.wr.iv, 12);
+	for (int i = 0; i < 8; i++)
+		nonce[4 + i] ^= (unsigned char)(F.wr.seq >> (56 - 8 * i));
+	o[0] = NK_CT_APPLICATION_DATA;
+	o[1] = 3;
+	o[2] = 3;
+	put16(o + 3, len + 16);
+	memcpy(o + 5, inner, len);
+	nk_aead_seal(&F.wr.aead, nonce, o, 5, o + 5, len, o + 5 + len);
+	F.wr.seq++;
+	F.flen += 5 + len + 16;
 }
 
 static enum nk_tls13_status feed_flight(void)
@@ -669,6 +690,52 @@ static void refuse_hrr_same_group(void **state)
 	hrr_then(NK_TLS_GROUP_X25519, NK_TLS_AES_128_GCM_SHA256, 0, NK_ALERT_ILLEGAL_PARAMETER);
 }
 
+/* Client up to the ServerHello; the server's handshake keys in F.wr. */
+static void until_server_hello(void)
+{
+	nk_tlsks_init(&F.ks);
+	F.flen = 0;
+	client_start("ntske/1", 1, NULL, 0);
+	take_client_hello();
+	server_hello(NK_TLS_AES_128_GCM_SHA256, 0, 0);
+	assert_int_equal(feed_flight(), NK_TLS13_HANDSHAKE);
+}
+
+static void expect_failed(int alert)
+{
+	enum nk_tls13_status st = feed_flight();
+
+	if (st != NK_TLS13_FAILED || F.cli.alert_sent != alert)
+		fail_msg("wanted alert %s, got status %d alert %d (%s)", nk_tls13_alert_name(alert), st,
+			F.cli.alert_sent, nk_tls13_error(&F.cli));
+	nk_tls13_wipe(&F.cli);
+}
+
+/* RFC 8446 5.2/5.4: an authentic record whose TLSInnerPlaintext (content,
+ * type, padding) exceeds 2^14 + 1 octets is record_overflow, even when
+ * the content alone is small. */
+static void refuse_padded_oversized_record(void **state)
+{
+	static unsigned char inner[NK_TLS_MAX_PLAIN + 2];
+	struct fopt o = { .alpn = "ntske/1" };
+	size_t k;
+	(void)state;
+	F.sh_version = 0;
+
+	until_server_hello();
+	memset(inner, 0, sizeof inner);
+	k = msg_ee(inner, &o);             /* a valid EncryptedExtensions */
+	inner[k] = NK_CT_HANDSHAKE;
+	add_sealed_inner(inner, sizeof inner);
+	expect_failed(NK_ALERT_RECORD_OVERFLOW);
+	/* 2^14 + 1 exactly is fine: the EncryptedExtensions is taken */
+	until_server_hello();
+	add_sealed_inner(inner, sizeof inner - 1);
+	assert_int_equal(feed_flight(), NK_TLS13_HANDSHAKE);
+	assert_int_equal(F.cli.state, NK_C_WAIT_CERT_CR);
+	nk_tls13_wipe(&F.cli);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -688,6 +755,7 @@ int main(void)
 		cmocka_unit_test(refuse_hrr_suite_change),
 		cmocka_unit_test(refuse_second_hrr),
 		cmocka_unit_test(refuse_hrr_same_group),
+		cmocka_unit_test(refuse_padded_oversized_record),
 	};
 	return cmocka_run_group_tests_name("tls13_refuse", tests, setup, teardown);
 }
