@@ -1035,6 +1035,7 @@ static int handle_handshake(struct nk_tls13 *c, const unsigned char *msg, size_t
 /* Handshake record content: reassemble messages (they may span records, not key changes). */
 static int handle_handshake_data(struct nk_tls13 *c, const unsigned char *d, size_t n)
 {
+	/* §5.1, §5.4: no zero-length handshake fragments, even padded */
 	if (n == 0)
 		return fail(c, NK_ALERT_UNEXPECTED_MESSAGE, "empty handshake record");
 	if (n > sizeof c->hs - c->hs_len)
@@ -1071,6 +1072,11 @@ static int handle_handshake_data(struct nk_tls13 *c, const unsigned char *d, siz
 
 static int handle_alert(struct nk_tls13 *c, const unsigned char *d, size_t n)
 {
+	/* §5.4: an Alert (like a Handshake) record with an empty content,
+	 * padded or not, plaintext or protected, is unexpected_message; only
+	 * application data may be empty */
+	if (n == 0)
+		return fail(c, NK_ALERT_UNEXPECTED_MESSAGE, "empty alert record");
 	if (n != 2)
 		return fail(c, NK_ALERT_DECODE_ERROR, "alert record of %zu bytes", n);
 	c->alert_rcvd = d[1];

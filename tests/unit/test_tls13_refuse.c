@@ -711,6 +711,52 @@ static void expect_failed(int alert)
 	nk_tls13_wipe(&F.cli);
 }
 
+/* RFC 8446 5.4: a Handshake or Alert record with an empty
+ * TLSInnerPlaintext.content (padded or not) is unexpected_message;
+ * empty application data is allowed. */
+static void refuse_empty_alert_handshake(void **state)
+{
+	static const unsigned char empty_alert[5] = { NK_CT_ALERT, 3, 3, 0, 0 };
+	(void)state;
+	F.sh_version = 0;
+
+	for (size_t pad = 0; pad <= 40; pad += 40) {
+		until_server_hello();
+		assert_true(nk_tlsrec_seal(&F.wr, NK_CT_ALERT, "", 0, pad, F.flight, sizeof F.flight) > 0);
+		F.flen = 5 + 1 + pad + 16;
+		expect_failed(NK_ALERT_UNEXPECTED_MESSAGE);
+		until_server_hello();
+		assert_true(nk_tlsrec_seal(&F.wr, NK_CT_HANDSHAKE, "", 0, pad, F.flight, sizeof F.flight) > 0);
+		F.flen = 5 + 1 + pad + 16;
+		expect_failed(NK_ALERT_UNEXPECTED_MESSAGE);
+	}
+	/* a plaintext alert record of zero length, before the ServerHello */
+	nk_tlsks_init(&F.ks);
+	client_start("ntske/1", 1, NULL, 0);
+	take_client_hello();
+	memcpy(F.flight, empty_alert, 5);
+	F.flen = 5;
+	expect_failed(NK_ALERT_UNEXPECTED_MESSAGE);
+	/* empty application data records, with and without padding: fine */
+	{
+		struct fopt o = { .alpn = "ntske/1" };
+		unsigned char buf[16];
+		size_t n;
+
+		assert_int_equal(run(&o, "ntske/1", 1), NK_TLS13_OPEN);
+		nk_tls13_out(&F.cli, &n);
+		nk_tls13_out_done(&F.cli, n);
+		assert_int_equal(nk_tlsrec_set_secret(&F.wr, F.suite, F.ks.s_ap), 0);
+		add_sealed(NK_CT_APPLICATION_DATA, (const unsigned char *)"", 0);
+		F.flen += (size_t)nk_tlsrec_seal(&F.wr, NK_CT_APPLICATION_DATA, "", 0, 30, F.flight + F.flen,
+			sizeof F.flight - F.flen);
+		add_sealed(NK_CT_APPLICATION_DATA, (const unsigned char *)"hi", 2);
+		assert_int_equal(feed_flight(), NK_TLS13_OPEN);
+		assert_int_equal(nk_tls13_read(&F.cli, buf, sizeof buf), 2);
+		nk_tls13_wipe(&F.cli);
+	}
+}
+
 /* RFC 8446 5.2/5.4: an authentic record whose TLSInnerPlaintext (content,
  * type, padding) exceeds 2^14 + 1 octets is record_overflow, even when
  * the content alone is small. */
@@ -755,6 +801,7 @@ int main(void)
 		cmocka_unit_test(refuse_hrr_suite_change),
 		cmocka_unit_test(refuse_second_hrr),
 		cmocka_unit_test(refuse_hrr_same_group),
+		cmocka_unit_test(refuse_empty_alert_handshake),
 		cmocka_unit_test(refuse_padded_oversized_record),
 	};
 	return cmocka_run_group_tests_name("tls13_refuse", tests, setup, teardown);

@@ -93,6 +93,8 @@ static void pump(void)
 	}
 }
 
+static unsigned start_flags;   /* the client's test_flags for the next start() */
+
 static void start(const uint16_t *cs, const uint16_t *cg, size_t ncg, const char *calpn,
 	const uint16_t *ss, const uint16_t *sg, size_t nsg, const char *salpn)
 {
@@ -109,6 +111,7 @@ static void start(const uint16_t *cs, const uint16_t *cg, size_t ncg, const char
 	c.n_suites = cs ? 1 : 0;
 	c.groups = cg;
 	c.n_groups = ncg;
+	c.test_flags = start_flags;
 	memset(&s, 0, sizeof s);
 	s.cred = &cred;
 	s.alpn = salpn;
@@ -258,6 +261,76 @@ static void garbage_client_hello(void **state)
 	assert_int_equal(srv.alert_sent, NK_ALERT_DECODE_ERROR);
 }
 
+/* Bytes straight into the server, as many reads as it takes. */
+static void to_srv(const unsigned char *d, size_t n)
+{
+	while (n > 0 && nk_tls13_status(&srv) != NK_TLS13_FAILED) {
+		size_t cap, k;
+		unsigned char *p = nk_tls13_in(&srv, &cap);
+
+		if (cap == 0)
+			break;
+		k = n < cap ? n : cap;
+		memcpy(p, d, k);
+		nk_tls13_in_done(&srv, k);
+		d += k;
+		n -= k;
+	}
+}
+
+/* The client's first flight (its ClientHello record) to the server, with
+ * 'extra' bytes right behind it in the same read. */
+static void ch_to_srv(const unsigned char *extra, size_t extra_len)
+{
+	static unsigned char buf[2 * NK_TLS_MAX_RECORD + 65536];
+	size_t n;
+	const unsigned char *o = nk_tls13_out(&cli, &n);
+
+	assert_true(n + extra_len <= sizeof buf);
+	memcpy(buf, o, n);
+	if (extra_len > 0)
+		memcpy(buf + n, extra, extra_len);
+	nk_tls13_out_done(&cli, n);
+	to_srv(buf, n + extra_len);
+}
+
+static void expect_server_failed(int alert)
+{
+	if (nk_tls13_status(&srv) != NK_TLS13_FAILED || srv.alert_sent != alert)
+		fail_msg("server: wanted alert %s, got %d (%s)", nk_tls13_alert_name(alert), srv.alert_sent,
+			nk_tls13_error(&srv));
+}
+
+/* RFC 8446 5.4: an empty Handshake or Alert record (padded or not) from
+ * the client is unexpected_message. */
+static void empty_alert_handshake(void **state)
+{
+	static const unsigned types[] = { NK_CT_ALERT, NK_CT_HANDSHAKE };
+	(void)state;
+	for (size_t t = 0; t < 2; t++)
+		for (size_t pad = 0; pad <= 40; pad += 40) {
+			unsigned char rec[128];
+			struct nk_tlsrec w;
+			long k;
+
+			start(NULL, NULL, 0, "ntske/1", NULL, NULL, 0, "ntske/1");
+			ch_to_srv(NULL, 0);
+			assert_int_equal(srv.state, NK_S_WAIT_FINISHED);
+			w = srv.rd;   /* the client's handshake write keys */
+			k = nk_tlsrec_seal(&w, types[t], "", 0, pad, rec, sizeof rec);
+			assert_true(k > 0);
+			to_srv(rec, (size_t)k);
+			expect_server_failed(NK_ALERT_UNEXPECTED_MESSAGE);
+		}
+	/* a plaintext alert of zero length instead of the ClientHello */
+	{
+		static const unsigned char rec[5] = { NK_CT_ALERT, 3, 3, 0, 0 };
+		start(NULL, NULL, 0, "ntske/1", NULL, NULL, 0, "ntske/1");
+		to_srv(rec, sizeof rec);
+		expect_server_failed(NK_ALERT_UNEXPECTED_MESSAGE);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +339,7 @@ int main(void)
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(flipped_client_finished),
 		cmocka_unit_test(garbage_client_hello),
+		cmocka_unit_test(empty_alert_handshake),
 	};
 	return cmocka_run_group_tests_name("tls13_server", tests, setup, teardown);
 }
