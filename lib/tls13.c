@@ -539,6 +539,11 @@ static int recv_server_hello(struct nk_tls13 *c, const unsigned char *msg, size_
 	    rd_vec(&r, 1, 0, 32, &sid) < 0 || rd_u16(&r, &suite) < 0 || rd_u8(&r, &comp) < 0)
 		return fail(c, NK_ALERT_DECODE_ERROR, "ServerHello is truncated");
 	is_hrr = memcmp(random, nk_tls13_i_hrr_random, 32) == 0;
+	/* Appendix D.5: a legacy_version of 0x0300 (SSL 3.0) or less is
+	 * protocol_version, whatever supported_versions says */
+	if (version <= 0x0300)
+		return fail(c, NK_ALERT_PROTOCOL_VERSION, "%s legacy_version is 0x%04x (SSL 3.0 or older)",
+			is_hrr ? "HelloRetryRequest" : "ServerHello", version);
 	if (r.n == 0) {
 		/* no extensions at all: TLS 1.2 or older */
 		return fail(c, NK_ALERT_PROTOCOL_VERSION,

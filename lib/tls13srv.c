@@ -338,6 +338,11 @@ static int recv_client_hello(struct nk_tls13 *c, const unsigned char *msg, size_
 	if (rd_u16(&r, &version) < 0 || rd_bytes(&r, 32, &random) < 0 || rd_vec(&r, 1, 0, 32, &sid) < 0 ||
 	    rd_vec(&r, 2, 2, 0xfffe, &suites) < 0 || rd_vec(&r, 1, 1, 255, &comp) < 0)
 		return fail(c, NK_ALERT_DECODE_ERROR, "ClientHello is truncated");
+	/* Appendix D.5: a legacy_version of 0x0300 (SSL 3.0) or less is
+	 * protocol_version, even with TLS 1.3 in supported_versions */
+	if (version <= 0x0300)
+		return fail(c, NK_ALERT_PROTOCOL_VERSION, "ClientHello legacy_version is 0x%04x (SSL 3.0 or older)",
+			version);
 	if (suites.n % 2 != 0)
 		return fail(c, NK_ALERT_DECODE_ERROR, "ClientHello cipher_suites has an odd length");
 	if (r.n == 0)
@@ -406,8 +411,8 @@ static int recv_client_hello(struct nk_tls13 *c, const unsigned char *msg, size_
 	/* §4.2.1: a client not offering 0x0304 gets protocol_version */
 	if (!tls13)
 		return fail(c, NK_ALERT_PROTOCOL_VERSION, "client does not offer TLS 1.3");
-	/* §4.2.1: with supported_versions, legacy_version is not used for negotiation */
-	(void)version;
+	/* §4.2.1: with supported_versions, legacy_version (above 0x0300) is
+	 * not used for negotiation */
 	if (comp.n != 1 || comp.p[0] != 0)
 		return fail(c, NK_ALERT_ILLEGAL_PARAMETER, "legacy_compression_methods is not { null }");
 	if (second && (sid.n != c->session_id_len || memcmp(sid.p, c->session_id, sid.n) != 0))

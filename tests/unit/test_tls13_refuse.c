@@ -782,6 +782,33 @@ static void refuse_padded_oversized_record(void **state)
 	nk_tls13_wipe(&F.cli);
 }
 
+/* RFC 8446 D.5: ServerHello.legacy_version 0x0300 or less is
+ * protocol_version, also in a HelloRetryRequest and with supported_versions
+ * saying TLS 1.3. */
+static void refuse_ssl3_server_hello(void **state)
+{
+	static const unsigned v[] = { 0x0300, 0x0200, 0x0002 };
+	(void)state;
+	F.sh_version = 0;
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		struct fopt o = { .alpn = "ntske/1" };
+		F.sh_version = v[i];
+		expect_alert(&o, "ntske/1", 1, NK_ALERT_PROTOCOL_VERSION);
+		F.sh_version = 0;
+	}
+	F.sh_version = 0x0300;
+	hrr_then(NK_TLS_GROUP_SECP256R1, NK_TLS_AES_128_GCM_SHA256, 0, NK_ALERT_PROTOCOL_VERSION);
+	F.sh_version = 0;
+	/* 0x0301 (TLS 1.0) stays illegal_parameter: not 0x0303 */
+	{
+		struct fopt o = { .alpn = "ntske/1" };
+		F.sh_version = 0x0301;
+		expect_alert(&o, "ntske/1", 1, NK_ALERT_ILLEGAL_PARAMETER);
+		F.sh_version = 0;
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -803,6 +830,7 @@ int main(void)
 		cmocka_unit_test(refuse_hrr_same_group),
 		cmocka_unit_test(refuse_empty_alert_handshake),
 		cmocka_unit_test(refuse_padded_oversized_record),
+		cmocka_unit_test(refuse_ssl3_server_hello),
 	};
 	return cmocka_run_group_tests_name("tls13_refuse", tests, setup, teardown);
 }

@@ -331,6 +331,37 @@ static void empty_alert_handshake(void **state)
 	}
 }
 
+/* RFC 8446 D.5: ClientHello.legacy_version 0x0300 or less is
+ * protocol_version, even with TLS 1.3 in supported_versions. */
+static void ssl3_client_hello(void **state)
+{
+	static const unsigned v[] = { 0x0300, 0x0200, 0x0000 };
+	(void)state;
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		size_t n;
+		unsigned char *o;
+
+		start(NULL, NULL, 0, "ntske/1", NULL, NULL, 0, "ntske/1");
+		o = (unsigned char *)nk_tls13_out(&cli, &n);
+		assert_int_equal(o[5], 1);               /* ClientHello */
+		o[9] = (unsigned char)(v[i] >> 8);       /* legacy_version */
+		o[10] = (unsigned char)v[i];
+		ch_to_srv(NULL, 0);
+		expect_server_failed(NK_ALERT_PROTOCOL_VERSION);
+	}
+	/* 0x0301 (what some TLS 1.3 clients send) still goes on */
+	{
+		size_t n;
+		unsigned char *o;
+
+		start(NULL, NULL, 0, "ntske/1", NULL, NULL, 0, "ntske/1");
+		o = (unsigned char *)nk_tls13_out(&cli, &n);
+		o[10] = 1;
+		ch_to_srv(NULL, 0);
+		assert_int_equal(srv.state, NK_S_WAIT_FINISHED);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +371,7 @@ int main(void)
 		cmocka_unit_test(flipped_client_finished),
 		cmocka_unit_test(garbage_client_hello),
 		cmocka_unit_test(empty_alert_handshake),
+		cmocka_unit_test(ssl3_client_hello),
 	};
 	return cmocka_run_group_tests_name("tls13_server", tests, setup, teardown);
 }
