@@ -807,6 +807,18 @@ static int recv_certificate(struct nk_tls13 *c, const unsigned char *msg, size_t
 		struct rd cd, ext;
 		if (rd_vec(&list, 3, 1, 0xffffff, &cd) < 0 || rd_vec(&list, 2, 0, 0xffff, &ext) < 0)
 			return fail(c, NK_ALERT_DECODE_ERROR, "CertificateEntry is malformed");
+		/* §4.4.2: a CertificateEntry's extensions answer ones the client
+		 * sent (§4.2); ours has none that a certificate could answer (no
+		 * status_request, no signed_certificate_timestamp) */
+		if (ext.n > 0) {
+			unsigned et;
+			struct rd eb;
+
+			if (rd_u16(&ext, &et) < 0 || rd_vec(&ext, 2, 0, 0xffff, &eb) < 0)
+				return fail(c, NK_ALERT_DECODE_ERROR, "CertificateEntry extensions are malformed");
+			return fail(c, NK_ALERT_UNSUPPORTED_EXTENSION,
+				"CertificateEntry carries extension %u that we did not offer", et);
+		}
 		if (n == NK_TLS13_MAX_CHAIN)
 			return fail(c, NK_ALERT_BAD_CERTIFICATE, "more than %d certificates in the chain",
 				NK_TLS13_MAX_CHAIN);

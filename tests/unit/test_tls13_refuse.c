@@ -45,6 +45,7 @@ struct fopt {
 	enum order order;
 	int bad_ee;              /* EncryptedExtensions with an overlong inner length */
 	size_t split;            /* >0: the encrypted flight in records of this many bytes */
+	int cert_ext;            /* >0: the leaf's CertificateEntry carries this extension type */
 };
 
 struct fs {
@@ -288,7 +289,7 @@ static size_t msg_ee(unsigned char *m, const struct fopt *o)
 	return p;
 }
 
-static size_t msg_cert(unsigned char *m)
+static size_t msg_cert(unsigned char *m, const struct fopt *o)
 {
 	size_t p = 8;
 
@@ -296,6 +297,15 @@ static size_t msg_cert(unsigned char *m)
 		put24(m + p, F.cred.chain[i].data_len);
 		memcpy(m + p + 3, F.cred.chain[i].data, F.cred.chain[i].data_len);
 		p += 3 + F.cred.chain[i].data_len;
+		if (i == 0 && o->cert_ext > 0) {
+			/* one extension, empty body (as status_request's and SCT's
+			 * answers are not: the type alone must be refused) */
+			put16(m + p, 4);
+			put16(m + p + 2, (size_t)o->cert_ext);
+			put16(m + p + 4, 0);
+			p += 6;
+			continue;
+		}
 		put16(m + p, 0);
 		p += 2;
 	}
@@ -331,14 +341,14 @@ static void server_flight(const struct fopt *o)
 	size_t n = 0, k, hl = F.ks.hl;
 
 	if (o->order == ORDER_CERT_FIRST) {
-		k = msg_cert(hs + n); nk_tlsks_add(&F.ks, hs + n, k); n += k;
+		k = msg_cert(hs + n, o); nk_tlsks_add(&F.ks, hs + n, k); n += k;
 	}
 	k = msg_ee(hs + n, o); nk_tlsks_add(&F.ks, hs + n, k); n += k;
 	if (o->order == ORDER_FIN_AFTER_EE)
 		goto fin;
 	nk_tlsks_hash(&F.ks, th_before_cert);
 	if (o->order == ORDER_OK) {
-		k = msg_cert(hs + n); nk_tlsks_add(&F.ks, hs + n, k); n += k;
+		k = msg_cert(hs + n, o); nk_tlsks_add(&F.ks, hs + n, k); n += k;
 	}
 	{
 		unsigned char th[48];
@@ -809,6 +819,21 @@ static void refuse_ssl3_server_hello(void **state)
 	}
 }
 
+/* RFC 8446 4.2, 4.4.2: the client solicits no CertificateEntry extension
+ * (no status_request, no signed_certificate_timestamp): any is
+ * unsupported_extension. */
+static void refuse_cert_entry_extension(void **state)
+{
+	static const int types[] = { 5, 18, 0x1234 };
+	(void)state;
+	F.sh_version = 0;
+
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		struct fopt o = { .alpn = "ntske/1", .cert_ext = types[i] };
+		expect_alert(&o, "ntske/1", 1, NK_ALERT_UNSUPPORTED_EXTENSION);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -831,6 +856,7 @@ int main(void)
 		cmocka_unit_test(refuse_empty_alert_handshake),
 		cmocka_unit_test(refuse_padded_oversized_record),
 		cmocka_unit_test(refuse_ssl3_server_hello),
+		cmocka_unit_test(refuse_cert_entry_extension),
 	};
 	return cmocka_run_group_tests_name("tls13_refuse", tests, setup, teardown);
 }
