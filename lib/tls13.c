@@ -228,38 +228,44 @@ size_t make_share(struct nk_tls13 *c, uint16_t g, unsigned char *pub)
 	return ec->mulgen(pub, c->share_sk, c->share_sk_len, curve);
 }
 
-/* (EC)DHE shared secret (§7.4): X25519 output, or the x-coordinate for NIST curves. */
+/* (EC)DHE shared secret (§7.4): X25519 output, or the x-coordinate for NIST
+ * curves. The point is computed in the caller's ss (BR_EC_KBUF_PUB_MAX_SIZE
+ * bytes), nowhere else. On any error ss is wiped whole: BearSSL computes
+ * and writes a "product" even for a point that is not on the curve, and an
+ * all-zero X25519 output is refused. Our private key is wiped either way. */
 int ecdhe(struct nk_tls13 *c, const unsigned char *peer, size_t plen,
 	unsigned char *ss, size_t *ss_len)
 {
 	const br_ec_impl *ec = &nk_ec_all;
-	unsigned char g[BR_EC_KBUF_PUB_MAX_SIZE];
 	int curve = group_curve(c->share_group);
 	size_t want = c->share_group == NK_TLS_GROUP_X25519 ? 32 :
 		c->share_group == NK_TLS_GROUP_SECP256R1 ? 65 : 97;
 	unsigned char z = 0;
-	uint32_t ok;
+	uint32_t ok = 0;
 
-	if (plen != want || (want != 32 && peer[0] != 0x04))
-		return -1;
-	memcpy(g, peer, plen);
-	ok = ec->mul(g, plen, c->share_sk, c->share_sk_len, curve);
+	*ss_len = 0;
+	if (curve >= 0 && plen == want && (want == 32 || peer[0] == 0x04)) {
+		memcpy(ss, peer, plen);
+		ok = ec->mul(ss, plen, c->share_sk, c->share_sk_len, curve);
+		if (want == 32) {
+			/* §7.4.2: an all-zero X25519 output MUST be refused. */
+			for (int i = 0; i < 32; i++)
+				z |= ss[i];
+			ok &= z != 0;
+		}
+	}
 	nk_wipe(c->share_sk, sizeof c->share_sk);
-	if (!ok)
+	if (!ok) {
+		nk_wipe(ss, BR_EC_KBUF_PUB_MAX_SIZE);
 		return -1;
+	}
 	if (want == 32) {
-		memcpy(ss, g, 32);
 		*ss_len = 32;
-		/* §7.4.2: an all-zero X25519 output MUST be refused. */
-		for (int i = 0; i < 32; i++)
-			z |= ss[i];
-		if (z == 0)
-			return -1;
 	} else {
 		*ss_len = (want - 1) / 2;
-		memcpy(ss, g + 1, *ss_len);
+		memmove(ss, ss + 1, *ss_len);
+		nk_wipe(ss + *ss_len, BR_EC_KBUF_PUB_MAX_SIZE - *ss_len);
 	}
-	nk_wipe(g, sizeof g);
 	return 0;
 }
 
@@ -532,7 +538,7 @@ static int recv_server_hello(struct nk_tls13 *c, const unsigned char *msg, size_
 	unsigned version, suite, comp, sv = 0, hrr_group = 0;
 	size_t share_len = 0, cookie_len = 0;
 	int is_hrr, seen_sv = 0, seen_ks = 0, seen_cookie = 0;
-	unsigned char ss[48];
+	unsigned char ss[BR_EC_KBUF_PUB_MAX_SIZE];
 	size_t ss_len;
 
 	if (rd_u16(&r, &version) < 0 || rd_bytes(&r, 32, &random) < 0 ||

@@ -332,7 +332,7 @@ static int recv_client_hello(struct nk_tls13 *c, const unsigned char *msg, size_
 	int tls13 = 0, seen_groups = 0, seen_shares = 0, seen_sigs = 0, seen_alpn = 0;
 	uint64_t seen = 0;
 	int second = c->state == NK_S_WAIT_CH2;
-	unsigned char pub[BR_EC_KBUF_PUB_MAX_SIZE], ss[48];
+	unsigned char pub[BR_EC_KBUF_PUB_MAX_SIZE], ss[BR_EC_KBUF_PUB_MAX_SIZE];
 	size_t publen, ss_len;
 
 	if (rd_u16(&r, &version) < 0 || rd_bytes(&r, 32, &random) < 0 || rd_vec(&r, 1, 0, 32, &sid) < 0 ||

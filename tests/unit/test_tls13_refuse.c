@@ -834,6 +834,44 @@ static void refuse_cert_entry_extension(void **state)
 	}
 }
 
+/* (EC)DHE with an invalid peer share (internal, tls13_int.h). */
+int nk_tls13_i_ecdhe(struct nk_tls13 *c, const unsigned char *peer, size_t plen, unsigned char *ss, size_t *ss_len);
+
+/* On the ECDHE error paths (a P-256/P-384 share not on the curve, whose
+ * "product" BearSSL still computes; an X25519 share of small order, whose
+ * output is all zeros) the output buffer holds nothing of the computation
+ * and our private key is wiped. */
+static void ecdhe_error_wipes(void **state)
+{
+	static struct nk_tls13 c;
+	unsigned char ss[BR_EC_KBUF_PUB_MAX_SIZE], peer[97], zero[sizeof ss];
+	static const uint16_t groups[] = { NK_TLS_GROUP_SECP256R1, NK_TLS_GROUP_SECP384R1, NK_TLS_GROUP_X25519 };
+	(void)state;
+
+	memset(zero, 0, sizeof zero);
+	for (size_t g = 0; g < 3; g++) {
+		size_t plen = groups[g] == NK_TLS_GROUP_SECP256R1 ? 65 : groups[g] == NK_TLS_GROUP_SECP384R1 ? 97 : 32;
+		size_t ss_len = 0;
+
+		memset(&c, 0, sizeof c);
+		c.share_group = groups[g];
+		memset(c.share_sk, 0x5a, 32);
+		c.share_sk_len = groups[g] == NK_TLS_GROUP_SECP384R1 ? 48 : 32;
+		memset(c.share_sk, 0x5a, c.share_sk_len);
+		/* not on the curve (x = y = 1), or u = 0 for X25519 */
+		memset(peer, 0, sizeof peer);
+		if (plen != 32) {
+			peer[0] = 0x04;
+			peer[plen / 2] = 1;
+			peer[plen - 1] = 1;
+		}
+		memset(ss, 0xa5, sizeof ss);
+		assert_int_equal(nk_tls13_i_ecdhe(&c, peer, plen, ss, &ss_len), -1);
+		assert_memory_equal(ss, zero, sizeof ss);
+		assert_memory_equal(c.share_sk, zero, sizeof c.share_sk);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -857,6 +895,7 @@ int main(void)
 		cmocka_unit_test(refuse_padded_oversized_record),
 		cmocka_unit_test(refuse_ssl3_server_hello),
 		cmocka_unit_test(refuse_cert_entry_extension),
+		cmocka_unit_test(ecdhe_error_wipes),
 	};
 	return cmocka_run_group_tests_name("tls13_refuse", tests, setup, teardown);
 }
