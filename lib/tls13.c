@@ -373,6 +373,11 @@ static int send_client_hello(struct nk_tls13 *c, const unsigned char *cookie, si
 		wr_bytes(&w, cookie, cookie_len);
 		wr_end(&w, at2, 2);
 	}
+	if ((c->cfg.test_flags & NK_TLS13_TEST_EARLY_DATA) && !c->hrr_done) {
+		/* §4.2.10: early_data in the first ClientHello only */
+		wr_u16(&w, EXT_EARLY_DATA);
+		wr_u16(&w, 0);
+	}
 	if (rfc8448) {
 		wr_u16(&w, EXT_PSK_KEY_EXCHANGE_MODES);
 		wr_u16(&w, 2);
@@ -1122,6 +1127,23 @@ static int handle_alert(struct nk_tls13 *c, const unsigned char *d, size_t n)
 	return -1;
 }
 
+/* Server that ignores the client's early_data (§4.2.10): skip one record
+ * of rlen bytes (header included, at least a tag and a type byte inside),
+ * counting its largest possible payload against NK_TLS13_EARLY_SKIP_MAX
+ * (§4.6.1: more early data than allowed is unexpected_message). */
+static long skip_early(struct nk_tls13 *c, size_t rlen)
+{
+	size_t payload = rlen - NK_TLS_REC_HDR - NK_TLS_TAG_LEN - 1;
+
+	if (payload > NK_TLS13_EARLY_SKIP_MAX - c->early_skipped)
+		return fail(c, NK_ALERT_UNEXPECTED_MESSAGE,
+			"more than %d bytes of early data (0-RTT is not accepted)", NK_TLS13_EARLY_SKIP_MAX);
+	if (c->early_skipped == 0)
+		say(c, "<- early data (0-RTT): not accepted, skipped");
+	c->early_skipped += payload;
+	return (long)rlen;
+}
+
 /* One whole record at c->in (header included). Returns bytes consumed, -1 on failure,
  * 0 when it must stay in the buffer (application data not yet read). */
 static long handle_record(struct nk_tls13 *c, size_t rlen)
@@ -1144,6 +1166,11 @@ static long handle_record(struct nk_tls13 *c, size_t rlen)
 		return (long)rlen;
 	}
 	if (!c->rd.active) {
+		/* §4.2.10: after a HelloRetryRequest, early data is the records
+		 * of type application_data before the second ClientHello */
+		if (type == NK_CT_APPLICATION_DATA && c->early_skip && c->state == NK_S_WAIT_CH2 &&
+		    len >= NK_TLS_TAG_LEN + 1)
+			return skip_early(c, rlen);
 		if (len > NK_TLS_MAX_PLAIN)
 			return fail(c, NK_ALERT_RECORD_OVERFLOW, "plaintext record of %zu bytes", len);
 		if (type == NK_CT_HANDSHAKE)
@@ -1156,6 +1183,13 @@ static long handle_record(struct nk_tls13 *c, size_t rlen)
 		return fail(c, NK_ALERT_UNEXPECTED_MESSAGE, "plaintext record type %u after encryption started",
 			type);
 	n = nk_tlsrec_open(&c->rd, rec, rlen, &itype, &content);
+	if (c->early_skip) {
+		/* §4.2.10: early data does not deprotect under the handshake
+		 * key; the first record that does starts the client's flight */
+		if (n == -1 && c->state == NK_S_WAIT_FINISHED && len >= NK_TLS_TAG_LEN + 1)
+			return skip_early(c, rlen);
+		c->early_skip = 0;
+	}
 	if (n == -2)
 		return fail(c, NK_ALERT_RECORD_OVERFLOW, "record too long");
 	if (n == -3)

@@ -329,7 +329,7 @@ static int recv_client_hello(struct nk_tls13 *c, const unsigned char *msg, size_
 	const unsigned char *random, *share = NULL;
 	unsigned version, suite = 0, sig = 0, group = 0;
 	size_t share_len = 0, i;
-	int tls13 = 0, seen_groups = 0, seen_shares = 0, seen_sigs = 0, seen_alpn = 0;
+	int tls13 = 0, seen_groups = 0, seen_shares = 0, seen_sigs = 0, seen_alpn = 0, seen_early = 0;
 	uint64_t seen = 0;
 	int second = c->state == NK_S_WAIT_CH2;
 	unsigned char pub[BR_EC_KBUF_PUB_MAX_SIZE], ss[BR_EC_KBUF_PUB_MAX_SIZE];
@@ -403,8 +403,14 @@ static int recv_client_hello(struct nk_tls13 *c, const unsigned char *msg, size_
 			}
 			break;
 		}
+		case EXT_EARLY_DATA:
+			/* §4.2.10: empty in a ClientHello; ignored, never accepted */
+			if (body.n != 0)
+				return fail(c, NK_ALERT_DECODE_ERROR, "bad early_data in ClientHello");
+			seen_early = 1;
+			break;
 		default:
-			/* unknown or unused (PSK, early_data, cookie...): ignored (§4.2) */
+			/* unknown or unused (PSK, cookie...): ignored (§4.2) */
 			break;
 		}
 	}
@@ -493,6 +499,9 @@ static int recv_client_hello(struct nk_tls13 *c, const unsigned char *msg, size_
 	}
 	c->group = (uint16_t)group;
 	c->sig_scheme = (uint16_t)sig;
+	/* §4.2.10: we ignore early_data, so its records are skipped (tls13.c,
+	 * skip_early); a second ClientHello must not offer it and ends it */
+	c->early_skip = !second && seen_early;
 	nk_tlsks_add(&c->ks, msg, len);
 	(void)random;
 	say(c, "<- ClientHello: %s, SNI %s, ALPN %s; chose %s, %s, %s",

@@ -362,6 +362,93 @@ static void ssl3_client_hello(void **state)
 	}
 }
 
+/* 'total' bytes of records of outer type application_data with random
+ * contents (0-RTT data under keys the server does not have), in records
+ * of at most 'each' bytes of TLSCiphertext.encrypted_record. */
+static size_t early_records(unsigned char *out, size_t total, size_t each)
+{
+	size_t n = 0;
+
+	while (total > 0) {
+		size_t k = total < each ? total : each;
+
+		out[n] = NK_CT_APPLICATION_DATA;
+		out[n + 1] = 3;
+		out[n + 2] = 3;
+		out[n + 3] = (unsigned char)(k >> 8);
+		out[n + 4] = (unsigned char)k;
+		nk_random(out + n + 5, k);
+		n += 5 + k;
+		total -= k;
+	}
+	return n;
+}
+
+/* RFC 8446 4.2.10: a server that ignores early_data skips the records that
+ * do not deprotect under the handshake key, and after a HelloRetryRequest
+ * the records of type application_data, up to NK_TLS13_EARLY_SKIP_MAX
+ * bytes of early data (each record counted as its largest payload:
+ * length - 16 (tag) - 1 (type)); beyond it unexpected_message. A client
+ * that did not offer early_data gets the old answers. */
+static void early_data_skipped(void **state)
+{
+	static const uint16_t cg[] = { NK_TLS_GROUP_X25519, NK_TLS_GROUP_SECP256R1, NK_TLS_GROUP_SECP384R1 };
+	static const uint16_t sg[] = { NK_TLS_GROUP_SECP384R1 };
+	static unsigned char early[3 * NK_TLS_MAX_RECORD], small[80];
+	/* the bound exactly: a record of 2^14 - 16 payload bytes, two of 8 */
+	size_t n = early_records(early, NK_TLS13_EARLY_SKIP_MAX - 16 + 17, NK_TLS_MAX_CIPHER);
+	size_t sn = early_records(small, 60, 100);
+	(void)state;
+
+	n += early_records(early + n, 8 + 17, 100);
+	n += early_records(early + n, 8 + 17, 100);
+	for (int hrr = 0; hrr < 2; hrr++) {
+		/* 1-RTT (or HRR), the early records behind the ClientHello: skipped */
+		start_flags = NK_TLS13_TEST_EARLY_DATA;
+		if (hrr)
+			start(NULL, cg, 3, "ntske/1", NULL, sg, 1, "ntske/1");
+		else
+			start(NULL, NULL, 0, "ntske/1", NULL, NULL, 0, "ntske/1");
+		start_flags = 0;
+		ch_to_srv(early, n);
+		if (nk_tls13_status(&srv) == NK_TLS13_FAILED)
+			fail_msg("hrr=%d: %s", hrr, nk_tls13_error(&srv));
+		pump();
+		check_connected();
+		assert_int_equal(srv.hrr_done, hrr);
+		/* one byte more: unexpected_message */
+		start_flags = NK_TLS13_TEST_EARLY_DATA;
+		if (hrr)
+			start(NULL, cg, 3, "ntske/1", NULL, sg, 1, "ntske/1");
+		else
+			start(NULL, NULL, 0, "ntske/1", NULL, NULL, 0, "ntske/1");
+		start_flags = 0;
+		{
+			size_t m = early_records(early + n, 1 + 17, 100);
+			ch_to_srv(early, n + m);
+		}
+		expect_server_failed(NK_ALERT_UNEXPECTED_MESSAGE);
+		/* without early_data offered: as before, bad_record_mac (1-RTT)
+		 * or unexpected_message (application data before the second ClientHello) */
+		if (hrr)
+			start(NULL, cg, 3, "ntske/1", NULL, sg, 1, "ntske/1");
+		else
+			start(NULL, NULL, 0, "ntske/1", NULL, NULL, 0, "ntske/1");
+		ch_to_srv(small, sn);
+		expect_server_failed(hrr ? NK_ALERT_UNEXPECTED_MESSAGE : NK_ALERT_BAD_RECORD_MAC);
+	}
+	/* once a record deprotects, skipping ends: a bad record after the
+	 * client's Finished is bad_record_mac */
+	start_flags = NK_TLS13_TEST_EARLY_DATA;
+	start(NULL, NULL, 0, "ntske/1", NULL, NULL, 0, "ntske/1");
+	start_flags = 0;
+	ch_to_srv(small, sn);
+	pump();
+	assert_int_equal(nk_tls13_status(&srv), NK_TLS13_OPEN);
+	to_srv(small, sn);
+	expect_server_failed(NK_ALERT_BAD_RECORD_MAC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +459,7 @@ int main(void)
 		cmocka_unit_test(garbage_client_hello),
 		cmocka_unit_test(empty_alert_handshake),
 		cmocka_unit_test(ssl3_client_hello),
+		cmocka_unit_test(early_data_skipped),
 	};
 	return cmocka_run_group_tests_name("tls13_server", tests, setup, teardown);
 }
