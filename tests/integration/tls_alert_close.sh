@@ -8,7 +8,8 @@
 # 0.5 s, then reads: it must get protocol_version, then an orderly end
 # (FIN), never a reset.
 #   - lib/tlsio, server role: tests/helpers/tls_serve;
-#   - lib/tlsio, client role: tests/helpers/tls_probe against the peer.
+#   - lib/tlsio, client role: tests/helpers/tls_probe against the peer;
+#   - nts-serve's NTS-KE server (its event loop, nts-serve/kesrv.c).
 # Ports 21620-21629.
 . "$NTSKIT_TOP/tests/lib.sh"
 SERVE=$NTSKIT_HELPERS/tls_serve PROBE=$NTSKIT_HELPERS/tls_probe NTSSERVE=$NTSKIT_BIN/nts-serve
@@ -51,3 +52,25 @@ want "tlsio-client-alert-then-fin" "$T_DIR/peer.log"
   t_fail "tlsio-client-error-line" "exit $prc: $(head -2 "$T_DIR/probe")"
 # the peer reads (and closes) 0.5 s in; the probe's drain would end at 1 s
 echo "# tls_probe took $(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }") s"
+
+# --- nts-serve, NTS-KE ------------------------------------------------------
+printf 'status t=%s stratum=2 refid=192.0.2.77 root-delay=0.020000000 root-disp=0.004000000 leap=0\n' "$(date +%s)" >"$T_DIR/status"
+t_bg serve "$NTSSERVE" --listen 127.0.0.1:$NTP --ke-listen 127.0.0.1:$KEP --cert "$PKI/ec256.fullchain.pem" \
+  --key "$PKI/ec256.sec1.key" --cookie-keys "$T_DIR/keys" --status "$T_DIR/status"
+if t_wait_tcp 127.0.0.1 $KEP 5; then
+  $PEER client 127.0.0.1 $KEP >"$T_DIR/ke1" 2>&1
+  want "nts-serve-ke-alert-then-fin" "$T_DIR/ke1"
+  $PEER client 127.0.0.1 $KEP --junk 0 >"$T_DIR/ke2" 2>&1
+  want "nts-serve-ke-alert-no-junk" "$T_DIR/ke2"
+  # the loop was not blocked meanwhile: a second peer at the same time
+  $PEER client 127.0.0.1 $KEP --wait 2 >"$T_DIR/ke3" 2>&1 &
+  w=$!
+  sleep 0.3
+  $PEER client 127.0.0.1 $KEP --wait 0.2 >"$T_DIR/ke4" 2>&1
+  wait $w
+  want "nts-serve-ke-concurrent-1" "$T_DIR/ke3"
+  want "nts-serve-ke-concurrent-2" "$T_DIR/ke4"
+  t_grep "nts-serve-ke-refused-logged" "$T_DIR/serve.log" 'event=refused transport=ke .*reason=tls .*protocol_version'
+else
+  t_fail "nts-serve-start" "$(tail -3 "$T_DIR/serve.log")"
+fi
