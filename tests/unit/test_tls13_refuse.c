@@ -10,7 +10,11 @@
  *   out of order -> unexpected_message; oversized records -> record_overflow;
  *   a truncated flight -> failure at EOF; a ServerHello that changes the
  *   suite after HelloRetryRequest -> illegal_parameter; a second HRR; an HRR
- *   for a group already shared; a malformed EncryptedExtensions -> decode_error.
+ *   for a group already shared; a malformed EncryptedExtensions -> decode_error;
+ *   empty Alert/Handshake records -> unexpected_message; an authentic record
+ *   padded past 2^14 + 1 -> record_overflow; ServerHello.legacy_version
+ *   0x0300 or less -> protocol_version; an extension in a CertificateEntry ->
+ *   unsupported_extension; the ECDHE error paths wipe what they computed.
  * And the positive paths: the full handshake, KeyUpdate with
  * update_requested, NewSessionTicket ignored, close_notify.
  */

@@ -2,7 +2,10 @@
  * Our TLS 1.3 client against our TLS 1.3 server, in memory (lib/tls13 +
  * lib/tls13srv): every suite x group, HelloRetryRequest, exporters equal on
  * both sides for the NTS contexts (RFC 8915 §5.1), application data and
- * KeyUpdate both ways, close_notify; and the server's refusals.
+ * KeyUpdate both ways, close_notify; and the server's refusals (among them
+ * empty Alert/Handshake records -> unexpected_message, legacy_version
+ * 0x0300 or less -> protocol_version); the early data of a client offering
+ * early_data skipped up to NK_TLS13_EARLY_SKIP_MAX (1-RTT and after HRR).
  */
 #include <stdarg.h>
 #include <stddef.h>
