@@ -228,38 +228,44 @@ size_t make_share(struct nk_tls13 *c, uint16_t g, unsigned char *pub)
 	return ec->mulgen(pub, c->share_sk, c->share_sk_len, curve);
 }
 
-/* (EC)DHE shared secret (§7.4): X25519 output, or the x-coordinate for NIST curves. */
+/* (EC)DHE shared secret (§7.4): X25519 output, or the x-coordinate for NIST
+ * curves. The point is computed in the caller's ss (BR_EC_KBUF_PUB_MAX_SIZE
+ * bytes), nowhere else. On any error ss is wiped whole: BearSSL computes
+ * and writes a "product" even for a point that is not on the curve, and an
+ * all-zero X25519 output is refused. Our private key is wiped either way. */
 int ecdhe(struct nk_tls13 *c, const unsigned char *peer, size_t plen,
 	unsigned char *ss, size_t *ss_len)
 {
 	const br_ec_impl *ec = &nk_ec_all;
-	unsigned char g[BR_EC_KBUF_PUB_MAX_SIZE];
 	int curve = group_curve(c->share_group);
 	size_t want = c->share_group == NK_TLS_GROUP_X25519 ? 32 :
 		c->share_group == NK_TLS_GROUP_SECP256R1 ? 65 : 97;
 	unsigned char z = 0;
-	uint32_t ok;
+	uint32_t ok = 0;
 
-	if (plen != want || (want != 32 && peer[0] != 0x04))
-		return -1;
-	memcpy(g, peer, plen);
-	ok = ec->mul(g, plen, c->share_sk, c->share_sk_len, curve);
+	*ss_len = 0;
+	if (curve >= 0 && plen == want && (want == 32 || peer[0] == 0x04)) {
+		memcpy(ss, peer, plen);
+		ok = ec->mul(ss, plen, c->share_sk, c->share_sk_len, curve);
+		if (want == 32) {
+			/* §7.4.2: an all-zero X25519 output MUST be refused. */
+			for (int i = 0; i < 32; i++)
+				z |= ss[i];
+			ok &= z != 0;
+		}
+	}
 	nk_wipe(c->share_sk, sizeof c->share_sk);
-	if (!ok)
+	if (!ok) {
+		nk_wipe(ss, BR_EC_KBUF_PUB_MAX_SIZE);
 		return -1;
+	}
 	if (want == 32) {
-		memcpy(ss, g, 32);
 		*ss_len = 32;
-		/* §7.4.2: an all-zero X25519 output MUST be refused. */
-		for (int i = 0; i < 32; i++)
-			z |= ss[i];
-		if (z == 0)
-			return -1;
 	} else {
 		*ss_len = (want - 1) / 2;
-		memcpy(ss, g + 1, *ss_len);
+		memmove(ss, ss + 1, *ss_len);
+		nk_wipe(ss + *ss_len, BR_EC_KBUF_PUB_MAX_SIZE - *ss_len);
 	}
-	nk_wipe(g, sizeof g);
 	return 0;
 }
 
@@ -366,6 +372,11 @@ static int send_client_hello(struct nk_tls13 *c, const unsigned char *cookie, si
 		wr_u16(&w, (unsigned)cookie_len);
 		wr_bytes(&w, cookie, cookie_len);
 		wr_end(&w, at2, 2);
+	}
+	if ((c->cfg.test_flags & NK_TLS13_TEST_EARLY_DATA) && !c->hrr_done) {
+		/* §4.2.10: early_data in the first ClientHello only */
+		wr_u16(&w, EXT_EARLY_DATA);
+		wr_u16(&w, 0);
 	}
 	if (rfc8448) {
 		wr_u16(&w, EXT_PSK_KEY_EXCHANGE_MODES);
@@ -532,13 +543,18 @@ static int recv_server_hello(struct nk_tls13 *c, const unsigned char *msg, size_
 	unsigned version, suite, comp, sv = 0, hrr_group = 0;
 	size_t share_len = 0, cookie_len = 0;
 	int is_hrr, seen_sv = 0, seen_ks = 0, seen_cookie = 0;
-	unsigned char ss[48];
+	unsigned char ss[BR_EC_KBUF_PUB_MAX_SIZE];
 	size_t ss_len;
 
 	if (rd_u16(&r, &version) < 0 || rd_bytes(&r, 32, &random) < 0 ||
 	    rd_vec(&r, 1, 0, 32, &sid) < 0 || rd_u16(&r, &suite) < 0 || rd_u8(&r, &comp) < 0)
 		return fail(c, NK_ALERT_DECODE_ERROR, "ServerHello is truncated");
 	is_hrr = memcmp(random, nk_tls13_i_hrr_random, 32) == 0;
+	/* Appendix D.5: a legacy_version of 0x0300 (SSL 3.0) or less is
+	 * protocol_version, whatever supported_versions says */
+	if (version <= 0x0300)
+		return fail(c, NK_ALERT_PROTOCOL_VERSION, "%s legacy_version is 0x%04x (SSL 3.0 or older)",
+			is_hrr ? "HelloRetryRequest" : "ServerHello", version);
 	if (r.n == 0) {
 		/* no extensions at all: TLS 1.2 or older */
 		return fail(c, NK_ALERT_PROTOCOL_VERSION,
@@ -802,6 +818,18 @@ static int recv_certificate(struct nk_tls13 *c, const unsigned char *msg, size_t
 		struct rd cd, ext;
 		if (rd_vec(&list, 3, 1, 0xffffff, &cd) < 0 || rd_vec(&list, 2, 0, 0xffff, &ext) < 0)
 			return fail(c, NK_ALERT_DECODE_ERROR, "CertificateEntry is malformed");
+		/* §4.4.2: a CertificateEntry's extensions answer ones the client
+		 * sent (§4.2); ours has none that a certificate could answer (no
+		 * status_request, no signed_certificate_timestamp) */
+		if (ext.n > 0) {
+			unsigned et;
+			struct rd eb;
+
+			if (rd_u16(&ext, &et) < 0 || rd_vec(&ext, 2, 0, 0xffff, &eb) < 0)
+				return fail(c, NK_ALERT_DECODE_ERROR, "CertificateEntry extensions are malformed");
+			return fail(c, NK_ALERT_UNSUPPORTED_EXTENSION,
+				"CertificateEntry carries extension %u that we did not offer", et);
+		}
 		if (n == NK_TLS13_MAX_CHAIN)
 			return fail(c, NK_ALERT_BAD_CERTIFICATE, "more than %d certificates in the chain",
 				NK_TLS13_MAX_CHAIN);
@@ -1035,6 +1063,7 @@ static int handle_handshake(struct nk_tls13 *c, const unsigned char *msg, size_t
 /* Handshake record content: reassemble messages (they may span records, not key changes). */
 static int handle_handshake_data(struct nk_tls13 *c, const unsigned char *d, size_t n)
 {
+	/* §5.1, §5.4: no zero-length handshake fragments, even padded */
 	if (n == 0)
 		return fail(c, NK_ALERT_UNEXPECTED_MESSAGE, "empty handshake record");
 	if (n > sizeof c->hs - c->hs_len)
@@ -1071,6 +1100,11 @@ static int handle_handshake_data(struct nk_tls13 *c, const unsigned char *d, siz
 
 static int handle_alert(struct nk_tls13 *c, const unsigned char *d, size_t n)
 {
+	/* §5.4: an Alert (like a Handshake) record with an empty content,
+	 * padded or not, plaintext or protected, is unexpected_message; only
+	 * application data may be empty */
+	if (n == 0)
+		return fail(c, NK_ALERT_UNEXPECTED_MESSAGE, "empty alert record");
 	if (n != 2)
 		return fail(c, NK_ALERT_DECODE_ERROR, "alert record of %zu bytes", n);
 	c->alert_rcvd = d[1];
@@ -1091,6 +1125,23 @@ static int handle_alert(struct nk_tls13 *c, const unsigned char *d, size_t n)
 	c->state = NK_C_FAILED;
 	nk_tlsks_wipe(&c->ks);
 	return -1;
+}
+
+/* Server that ignores the client's early_data (§4.2.10): skip one record
+ * of rlen bytes (header included, at least a tag and a type byte inside),
+ * counting its largest possible payload against NK_TLS13_EARLY_SKIP_MAX
+ * (§4.6.1: more early data than allowed is unexpected_message). */
+static long skip_early(struct nk_tls13 *c, size_t rlen)
+{
+	size_t payload = rlen - NK_TLS_REC_HDR - NK_TLS_TAG_LEN - 1;
+
+	if (payload > NK_TLS13_EARLY_SKIP_MAX - c->early_skipped)
+		return fail(c, NK_ALERT_UNEXPECTED_MESSAGE,
+			"more than %d bytes of early data (0-RTT is not accepted)", NK_TLS13_EARLY_SKIP_MAX);
+	if (c->early_skipped == 0)
+		say(c, "<- early data (0-RTT): not accepted, skipped");
+	c->early_skipped += payload;
+	return (long)rlen;
 }
 
 /* One whole record at c->in (header included). Returns bytes consumed, -1 on failure,
@@ -1115,6 +1166,11 @@ static long handle_record(struct nk_tls13 *c, size_t rlen)
 		return (long)rlen;
 	}
 	if (!c->rd.active) {
+		/* §4.2.10: after a HelloRetryRequest, early data is the records
+		 * of type application_data before the second ClientHello */
+		if (type == NK_CT_APPLICATION_DATA && c->early_skip && c->state == NK_S_WAIT_CH2 &&
+		    len >= NK_TLS_TAG_LEN + 1)
+			return skip_early(c, rlen);
 		if (len > NK_TLS_MAX_PLAIN)
 			return fail(c, NK_ALERT_RECORD_OVERFLOW, "plaintext record of %zu bytes", len);
 		if (type == NK_CT_HANDSHAKE)
@@ -1127,6 +1183,13 @@ static long handle_record(struct nk_tls13 *c, size_t rlen)
 		return fail(c, NK_ALERT_UNEXPECTED_MESSAGE, "plaintext record type %u after encryption started",
 			type);
 	n = nk_tlsrec_open(&c->rd, rec, rlen, &itype, &content);
+	if (c->early_skip) {
+		/* §4.2.10: early data does not deprotect under the handshake
+		 * key; the first record that does starts the client's flight */
+		if (n == -1 && c->state == NK_S_WAIT_FINISHED && len >= NK_TLS_TAG_LEN + 1)
+			return skip_early(c, rlen);
+		c->early_skip = 0;
+	}
 	if (n == -2)
 		return fail(c, NK_ALERT_RECORD_OVERFLOW, "record too long");
 	if (n == -3)

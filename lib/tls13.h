@@ -10,10 +10,12 @@
  *           rsa_pss_rsae_sha256/384/512 (lib/tlssig);
  *   SNI, ALPN, cookie, middlebox-compatibility ChangeCipherSpec,
  *   NewSessionTicket ignored, KeyUpdate, alerts, close_notify, the §7.5
- *   exporter. No PSK, no 0-RTT, no client certificates (a CertificateRequest
- *   is answered with an empty Certificate, §4.4.2.4).
+ *   exporter. No PSK, no 0-RTT (a server skips the early data of a client
+ *   offering early_data, up to NK_TLS13_EARLY_SKIP_MAX, §4.2.10), no client
+ *   certificates (a CertificateRequest is answered with an empty
+ *   Certificate, §4.4.2.4).
  *
- * SANS-I/O, NO MALLOC. The caller owns a struct nk_tls13 (71416 bytes on
+ * SANS-I/O, NO MALLOC. The caller owns a struct nk_tls13 (71432 bytes on
  * x86-64: sizeof(struct nk_tls13); the buffers are one record in, one
  * record + 1 KiB out, 32 KiB for handshake reassembly) and moves bytes:
  *
@@ -88,6 +90,13 @@ const char *nk_tls13_group_name(uint16_t group);
 #define NK_TLS13_MAX_CHAIN  10          /* certificates accepted in one Certificate message */
 #define NK_TLS13_HS_MAX     32768       /* largest handshake message accepted */
 #define NK_TLS13_OUT_MAX    (NK_TLS_MAX_RECORD + 1024)
+/* Early data (0-RTT) a server skips when the client offers it (RFC 8446
+ * §4.2.10; ntskit never accepts 0-RTT): bytes of payload, each skipped record
+ * counted as its largest possible payload, TLSCiphertext.length - 17 (tag and
+ * inner type). ntskit issues no tickets, so no max_early_data_size was ever
+ * announced; 2^14, one full record, is the default of OpenSSL's
+ * max_early_data_size and bounds the trial decryptions per connection. */
+#define NK_TLS13_EARLY_SKIP_MAX 16384
 
 /* Test-only: shape the ClientHello like RFC 8448 §3 (empty legacy_session_id,
  * renegotiation_info, session_ticket, psk_key_exchange_modes, record_size_limit);
@@ -96,6 +105,8 @@ const char *nk_tls13_group_name(uint16_t group);
 #define NK_TLS13_TEST_RFC8448 1u
 /* Test-only: skip the host name check (RFC 8448's certificate has CN=rsa, no SAN). */
 #define NK_TLS13_TEST_NO_NAME_CHECK 2u
+/* Test-only: the client's first ClientHello offers early_data (it sends none). */
+#define NK_TLS13_TEST_EARLY_DATA 4u
 
 struct nk_tls13_config {
 	const char *server_name;   /* SNI (not sent for IP literals) and name checked; NULL: neither */
@@ -175,6 +186,12 @@ struct nk_tls13 {
 	unsigned char cr_ctx[255];            /* its certificate_request_context */
 	size_t cr_ctx_len;
 	int ccs_sent, ccs_rcvd;
+	/* server: the ClientHello offered early_data, which we ignore (§4.2.10):
+	 * records that do not deprotect (after a HelloRetryRequest: records of
+	 * type application_data) are skipped until one deprotects, at most
+	 * NK_TLS13_EARLY_SKIP_MAX bytes of payload in all */
+	int early_skip;
+	size_t early_skipped;
 
 	/* results */
 	uint16_t suite;                       /* negotiated suite */

@@ -62,7 +62,8 @@ int send_handshake(struct nk_tls13 *c, unsigned type, const void *body, size_t l
 int group_curve(uint16_t g);
 /* Fresh key share for group g into c->share_*; public value to pub; its length (0: error). */
 size_t make_share(struct nk_tls13 *c, uint16_t g, unsigned char *pub);
-/* (EC)DHE with the peer's share; wipes our private key. 0 or -1. */
+/* (EC)DHE with the peer's share into ss (BR_EC_KBUF_PUB_MAX_SIZE bytes);
+ * wipes our private key, and ss whole on error. 0 or -1. */
 int ecdhe(struct nk_tls13 *c, const unsigned char *peer, size_t plen, unsigned char *ss, size_t *ss_len);
 
 /* Server half (tls13srv.c): one complete handshake message in a server state. */

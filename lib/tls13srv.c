@@ -329,15 +329,20 @@ static int recv_client_hello(struct nk_tls13 *c, const unsigned char *msg, size_
 	const unsigned char *random, *share = NULL;
 	unsigned version, suite = 0, sig = 0, group = 0;
 	size_t share_len = 0, i;
-	int tls13 = 0, seen_groups = 0, seen_shares = 0, seen_sigs = 0, seen_alpn = 0;
+	int tls13 = 0, seen_groups = 0, seen_shares = 0, seen_sigs = 0, seen_alpn = 0, seen_early = 0;
 	uint64_t seen = 0;
 	int second = c->state == NK_S_WAIT_CH2;
-	unsigned char pub[BR_EC_KBUF_PUB_MAX_SIZE], ss[48];
+	unsigned char pub[BR_EC_KBUF_PUB_MAX_SIZE], ss[BR_EC_KBUF_PUB_MAX_SIZE];
 	size_t publen, ss_len;
 
 	if (rd_u16(&r, &version) < 0 || rd_bytes(&r, 32, &random) < 0 || rd_vec(&r, 1, 0, 32, &sid) < 0 ||
 	    rd_vec(&r, 2, 2, 0xfffe, &suites) < 0 || rd_vec(&r, 1, 1, 255, &comp) < 0)
 		return fail(c, NK_ALERT_DECODE_ERROR, "ClientHello is truncated");
+	/* Appendix D.5: a legacy_version of 0x0300 (SSL 3.0) or less is
+	 * protocol_version, even with TLS 1.3 in supported_versions */
+	if (version <= 0x0300)
+		return fail(c, NK_ALERT_PROTOCOL_VERSION, "ClientHello legacy_version is 0x%04x (SSL 3.0 or older)",
+			version);
 	if (suites.n % 2 != 0)
 		return fail(c, NK_ALERT_DECODE_ERROR, "ClientHello cipher_suites has an odd length");
 	if (r.n == 0)
@@ -398,16 +403,22 @@ static int recv_client_hello(struct nk_tls13 *c, const unsigned char *msg, size_
 			}
 			break;
 		}
+		case EXT_EARLY_DATA:
+			/* §4.2.10: empty in a ClientHello; ignored, never accepted */
+			if (body.n != 0)
+				return fail(c, NK_ALERT_DECODE_ERROR, "bad early_data in ClientHello");
+			seen_early = 1;
+			break;
 		default:
-			/* unknown or unused (PSK, early_data, cookie...): ignored (§4.2) */
+			/* unknown or unused (PSK, cookie...): ignored (§4.2) */
 			break;
 		}
 	}
 	/* §4.2.1: a client not offering 0x0304 gets protocol_version */
 	if (!tls13)
 		return fail(c, NK_ALERT_PROTOCOL_VERSION, "client does not offer TLS 1.3");
-	/* §4.2.1: with supported_versions, legacy_version is not used for negotiation */
-	(void)version;
+	/* §4.2.1: with supported_versions, legacy_version (above 0x0300) is
+	 * not used for negotiation */
 	if (comp.n != 1 || comp.p[0] != 0)
 		return fail(c, NK_ALERT_ILLEGAL_PARAMETER, "legacy_compression_methods is not { null }");
 	if (second && (sid.n != c->session_id_len || memcmp(sid.p, c->session_id, sid.n) != 0))
@@ -488,6 +499,9 @@ static int recv_client_hello(struct nk_tls13 *c, const unsigned char *msg, size_
 	}
 	c->group = (uint16_t)group;
 	c->sig_scheme = (uint16_t)sig;
+	/* §4.2.10: we ignore early_data, so its records are skipped (tls13.c,
+	 * skip_early); a second ClientHello must not offer it and ends it */
+	c->early_skip = !second && seen_early;
 	nk_tlsks_add(&c->ks, msg, len);
 	(void)random;
 	say(c, "<- ClientHello: %s, SNI %s, ALPN %s; chose %s, %s, %s",

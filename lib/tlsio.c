@@ -77,6 +77,41 @@ static int fill(struct nk_tls13 *c, int fd, int timeout_ms, struct nk_err *e)
 	return 0;
 }
 
+/*
+ * After our fatal alert (RFC 8446 §6.2: the connection closes right
+ * after it): a socket closed while received data are still unread makes
+ * the kernel send a reset, and a reset can destroy the alert before the
+ * peer reads it. So once the alert is sent, stop writing (a FIN follows
+ * the alert), then read and discard what the peer still sends until it
+ * closes, at most NK_TLSIO_DRAIN_MS (or the step timeout if shorter) and
+ * NK_TLSIO_DRAIN_MAX bytes; the caller's close() then finds nothing
+ * unread.
+ */
+static void alert_close(struct nk_tls13 *c, int fd, int timeout_ms)
+{
+	unsigned char junk[4096];
+	size_t total = 0, n;
+	double end;
+
+	nk_tls13_out(c, &n);
+	if (c->alert_sent <= NK_ALERT_CLOSE_NOTIFY || n > 0 || shutdown(fd, SHUT_WR) < 0)
+		return;
+	end = nk_mono_s() + (timeout_ms < NK_TLSIO_DRAIN_MS ? timeout_ms : NK_TLSIO_DRAIN_MS) / 1000.0;
+	while (total < NK_TLSIO_DRAIN_MAX) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int left = (int)((end - nk_mono_s()) * 1000.0);
+		ssize_t r;
+
+		if (left <= 0 || poll(&p, 1, left) <= 0)
+			break;     /* time is up (an EINTR ends the drain early: harmless) */
+		r = recv(fd, junk, sizeof junk, MSG_DONTWAIT);
+		if (r > 0)
+			total += (size_t)r;
+		else if (r == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
+			break;     /* the peer closed, or the connection is gone */
+	}
+}
+
 int nk_tlsio_handshake(struct nk_tls13 *c, int fd, int timeout_ms, struct nk_err *e)
 {
 	for (;;) {
@@ -88,6 +123,7 @@ int nk_tlsio_handshake(struct nk_tls13 *c, int fd, int timeout_ms, struct nk_err
 			return -1;
 		if (st == NK_TLS13_FAILED) {
 			nk_errf(e, "%s", nk_tls13_error(c));
+			alert_close(c, fd, timeout_ms);
 			return -1;
 		}
 		if (st != NK_TLS13_HANDSHAKE)
@@ -139,6 +175,7 @@ long nk_tlsio_read(struct nk_tls13 *c, int fd, int timeout_ms, void *buf, size_t
 		st = nk_tls13_status(c);
 		if (st == NK_TLS13_FAILED) {
 			nk_errf(e, "%s", nk_tls13_error(c));
+			alert_close(c, fd, timeout_ms);
 			return -1;
 		}
 		if (st == NK_TLS13_CLOSED)

@@ -13,6 +13,12 @@
  * The same calls drive a server context (nk_tls13_server_init) on an
  * accepted socket. nk_tlsio_read returns -1 with "connection closed without
  * close_notify" when the peer closes the TCP connection without it.
+ *
+ * When we fail with a fatal alert, nk_tlsio_handshake and nk_tlsio_read
+ * send it, shut the socket down for writing and read (discarding) until the
+ * peer closes, for at most NK_TLSIO_DRAIN_MS ms (or timeout_ms if shorter)
+ * and NK_TLSIO_DRAIN_MAX bytes, so that closing the socket then sends no
+ * reset that could destroy the alert in flight.
  */
 #ifndef NK_TLSIO_H
 #define NK_TLSIO_H
@@ -21,6 +27,9 @@
 
 #include "tls13.h"
 #include "util.h"
+
+#define NK_TLSIO_DRAIN_MS  1000
+#define NK_TLSIO_DRAIN_MAX (1024 * 1024)
 
 /* Run the handshake to completion. 0 when OPEN, -1 with e filled. */
 int nk_tlsio_handshake(struct nk_tls13 *c, int fd, int timeout_ms, struct nk_err *e);

@@ -219,14 +219,17 @@ long nk_tlsrec_open(struct nk_tlsrec *r, unsigned char *rec, size_t rec_len,
 			rec + NK_TLS_REC_HDR + n) < 0)
 		return -1;
 	r->seq++;
+	/* §5.2/§5.4: the whole TLSInnerPlaintext (content, type and padding)
+	 * is at most 2^14 + 1 octets, checked before the padding is stripped
+	 * (after it, an oversized padded record would look small). */
+	if (n > NK_TLS_MAX_PLAIN + 1)
+		return -2;
 	/* §5.2: strip zero padding; the last non-zero byte is the real type. */
 	while (n > 0 && rec[NK_TLS_REC_HDR + n - 1] == 0)
 		n--;
 	if (n == 0)
 		return -3;
 	n--;
-	if (n > NK_TLS_MAX_PLAIN)
-		return -2;
 	*type = rec[NK_TLS_REC_HDR + n];
 	*content = rec + NK_TLS_REC_HDR;
 	return (long)n;

@@ -6,7 +6,8 @@
  *   - per-record nonce = iv XOR seq (64-bit sequence, left-padded, §5.3);
  *   - TLSInnerPlaintext = content || type || zeros (§5.2), the type hidden
  *     inside the encryption, padding stripped on receipt;
- *   - limits: plaintext <= 2^14, TLSCiphertext.length <= 2^14 + 256.
+ *   - limits: plaintext <= 2^14, TLSInnerPlaintext (content, type and
+ *     padding) <= 2^14 + 1, TLSCiphertext.length <= 2^14 + 256.
  *
  * Record header (TLSPlaintext/TLSCiphertext): type(1) version(2) length(2).
  */
@@ -83,7 +84,8 @@ long nk_tlsrec_seal(struct nk_tlsrec *r, unsigned type, const void *data, size_t
 
 /* Unprotect one whole record (header included) in place. On success *type is
  * the inner content type, *content points into rec and the content length is
- * returned. Errors: -1 bad_record_mac (tag), -2 record_overflow (too long),
+ * returned. Errors: -1 bad_record_mac (tag), -2 record_overflow (record
+ * longer than 2^14 + 256, or an authentic TLSInnerPlaintext longer than 2^14 + 1),
  * -3 unexpected_message (no non-zero type byte: all padding). */
 long nk_tlsrec_open(struct nk_tlsrec *r, unsigned char *rec, size_t rec_len,
 	unsigned *type, unsigned char **content);

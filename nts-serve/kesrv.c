@@ -12,6 +12,11 @@
 
 #include "serve.h"
 
+/* After a fatal alert, how long a connection is kept to read (and discard)
+ * what the client still sends, so that its close sends no reset that could
+ * destroy the alert (RFC 8446 §6.2); the deadline still bounds it. */
+#define KE_ALERT_DRAIN_MS 1000
+
 /* Connection phases. */
 enum {
 	KE_PH_TLS = 0,   /* handshake, then the request (RFC 8915 §4) */
@@ -284,17 +289,24 @@ static void conn_step(struct nk_kesrv *s, struct nk_ke_conn *c, uint64_t now_ms)
 		nk_tls13_out(&c->tls, &n);
 		st = nk_tls13_status(&c->tls);
 		if (st == NK_TLS13_FAILED) {
-			/* the alert is flushed above when the socket takes it */
+			/* the alert is flushed above when the socket takes it;
+			 * then, as after a response, half-close and drain (below),
+			 * for at most KE_ALERT_DRAIN_MS: closing with the client's
+			 * bytes unread would reset the connection and could
+			 * destroy the alert */
 			if (c->phase == KE_PH_TLS) {
 				s->tls_failed++;
 				say(s, c, nk_tls13_error(&c->tls));
 				log_refused(c, "tls", nk_tls13_error(&c->tls));
 				c->phase = KE_PH_CLOSING;
+				if (c->deadline > now_ms + KE_ALERT_DRAIN_MS)
+					c->deadline = now_ms + KE_ALERT_DRAIN_MS;
 			}
-			if (n > 0 && progress)
-				continue;
-			conn_close(s, c);
-			return;
+			if (n > 0) {
+				if (progress)
+					continue;
+				return;         /* POLLOUT, within the deadline */
+			}
 		}
 		if (c->phase == KE_PH_CLOSING && n == 0) {
 			/* everything sent: half-close, then wait for the client's
@@ -302,7 +314,8 @@ static void conn_step(struct nk_kesrv *s, struct nk_ke_conn *c, uint64_t now_ms)
 			 * connection and could destroy the response in flight) */
 			shutdown(c->fd, SHUT_WR);
 			c->phase = KE_PH_DRAIN;
-			say(s, c, "response and close_notify sent; waiting for the client to close");
+			say(s, c, st == NK_TLS13_FAILED ? "alert sent; waiting for the client to close" :
+				"response and close_notify sent; waiting for the client to close");
 		}
 		if (c->phase == KE_PH_DRAIN) {
 			uint8_t junk[2048];

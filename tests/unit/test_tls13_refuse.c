@@ -10,7 +10,11 @@
  *   out of order -> unexpected_message; oversized records -> record_overflow;
  *   a truncated flight -> failure at EOF; a ServerHello that changes the
  *   suite after HelloRetryRequest -> illegal_parameter; a second HRR; an HRR
- *   for a group already shared; a malformed EncryptedExtensions -> decode_error.
+ *   for a group already shared; a malformed EncryptedExtensions -> decode_error;
+ *   empty Alert/Handshake records -> unexpected_message; an authentic record
+ *   padded past 2^14 + 1 -> record_overflow; ServerHello.legacy_version
+ *   0x0300 or less -> protocol_version; an extension in a CertificateEntry ->
+ *   unsupported_extension; the ECDHE error paths wipe what they computed.
  * And the positive paths: the full handshake, KeyUpdate with
  * update_requested, NewSessionTicket ignored, close_notify.
  */
@@ -45,6 +49,7 @@ struct fopt {
 	enum order order;
 	int bad_ee;              /* EncryptedExtensions with an overlong inner length */
 	size_t split;            /* >0: the encrypted flight in records of this many bytes */
+	int cert_ext;            /* >0: the leaf's CertificateEntry carries this extension type */
 };
 
 struct fs {
@@ -63,6 +68,7 @@ struct fs {
 	size_t ss_len_tmp;
 	unsigned char flight[40000];
 	size_t flen;
+	unsigned sh_version;     /* ServerHello.legacy_version; 0: 0x0303 */
 	struct nk_tls13 cli;
 };
 
@@ -196,7 +202,7 @@ static void server_hello(uint16_t suite, uint16_t hrr_group, int tls12)
 	size_t p = 4, at, publen = 0;
 	const br_ec_impl *ec = br_ec_get_default();
 
-	put16(m + p, 0x0303);
+	put16(m + p, F.sh_version ? F.sh_version : 0x0303);
 	p += 2;
 	if (hrr_group)
 		memcpy(m + p, hrr_random, 32);
@@ -287,7 +293,7 @@ static size_t msg_ee(unsigned char *m, const struct fopt *o)
 	return p;
 }
 
-static size_t msg_cert(unsigned char *m)
+static size_t msg_cert(unsigned char *m, const struct fopt *o)
 {
 	size_t p = 8;
 
@@ -295,6 +301,15 @@ static size_t msg_cert(unsigned char *m)
 		put24(m + p, F.cred.chain[i].data_len);
 		memcpy(m + p + 3, F.cred.chain[i].data, F.cred.chain[i].data_len);
 		p += 3 + F.cred.chain[i].data_len;
+		if (i == 0 && o->cert_ext > 0) {
+			/* one extension, empty body (as status_request's and SCT's
+			 * answers are not: the type alone must be refused) */
+			put16(m + p, 4);
+			put16(m + p + 2, (size_t)o->cert_ext);
+			put16(m + p + 4, 0);
+			p += 6;
+			continue;
+		}
 		put16(m + p, 0);
 		p += 2;
 	}
@@ -330,14 +345,14 @@ static void server_flight(const struct fopt *o)
 	size_t n = 0, k, hl = F.ks.hl;
 
 	if (o->order == ORDER_CERT_FIRST) {
-		k = msg_cert(hs + n); nk_tlsks_add(&F.ks, hs + n, k); n += k;
+		k = msg_cert(hs + n, o); nk_tlsks_add(&F.ks, hs + n, k); n += k;
 	}
 	k = msg_ee(hs + n, o); nk_tlsks_add(&F.ks, hs + n, k); n += k;
 	if (o->order == ORDER_FIN_AFTER_EE)
 		goto fin;
 	nk_tlsks_hash(&F.ks, th_before_cert);
 	if (o->order == ORDER_OK) {
-		k = msg_cert(hs + n); nk_tlsks_add(&F.ks, hs + n, k); n += k;
+		k = msg_cert(hs + n, o); nk_tlsks_add(&F.ks, hs + n, k); n += k;
 	}
 	{
 		unsigned char th[48];
@@ -365,6 +380,26 @@ fin:
 	}
 	/* the server's application keys */
 	assert_int_equal(nk_tlsks_master(&F.ks), 0);
+}
+
+/* A protected record of any TLSInnerPlaintext (content || type || zeros),
+ * even one nk_tlsrec_seal refuses; the nonce as RFC 8446 5.3 builds it. */
+static void add_sealed_inner(const unsigned char *inner, size_t len)
+{
+	unsigned char nonce[12], *o = F.flight + F.flen;
+
+	assert_true(F.flen + 5 + len + 16 <= sizeof F.flight);
+	memcpy(nonce, F.wr.iv, 12);
+	for (int i = 0; i < 8; i++)
+		nonce[4 + i] ^= (unsigned char)(F.wr.seq >> (56 - 8 * i));
+	o[0] = NK_CT_APPLICATION_DATA;
+	o[1] = 3;
+	o[2] = 3;
+	put16(o + 3, len + 16);
+	memcpy(o + 5, inner, len);
+	nk_aead_seal(&F.wr.aead, nonce, o, 5, o + 5, len, o + 5 + len);
+	F.wr.seq++;
+	F.flen += 5 + len + 16;
 }
 
 static enum nk_tls13_status feed_flight(void)
@@ -669,6 +704,178 @@ static void refuse_hrr_same_group(void **state)
 	hrr_then(NK_TLS_GROUP_X25519, NK_TLS_AES_128_GCM_SHA256, 0, NK_ALERT_ILLEGAL_PARAMETER);
 }
 
+/* Client up to the ServerHello; the server's handshake keys in F.wr. */
+static void until_server_hello(void)
+{
+	nk_tlsks_init(&F.ks);
+	F.flen = 0;
+	client_start("ntske/1", 1, NULL, 0);
+	take_client_hello();
+	server_hello(NK_TLS_AES_128_GCM_SHA256, 0, 0);
+	assert_int_equal(feed_flight(), NK_TLS13_HANDSHAKE);
+}
+
+static void expect_failed(int alert)
+{
+	enum nk_tls13_status st = feed_flight();
+
+	if (st != NK_TLS13_FAILED || F.cli.alert_sent != alert)
+		fail_msg("wanted alert %s, got status %d alert %d (%s)", nk_tls13_alert_name(alert), st,
+			F.cli.alert_sent, nk_tls13_error(&F.cli));
+	nk_tls13_wipe(&F.cli);
+}
+
+/* RFC 8446 5.4: a Handshake or Alert record with an empty
+ * TLSInnerPlaintext.content (padded or not) is unexpected_message;
+ * empty application data is allowed. */
+static void refuse_empty_alert_handshake(void **state)
+{
+	static const unsigned char empty_alert[5] = { NK_CT_ALERT, 3, 3, 0, 0 };
+	(void)state;
+	F.sh_version = 0;
+
+	for (size_t pad = 0; pad <= 40; pad += 40) {
+		until_server_hello();
+		assert_true(nk_tlsrec_seal(&F.wr, NK_CT_ALERT, "", 0, pad, F.flight, sizeof F.flight) > 0);
+		F.flen = 5 + 1 + pad + 16;
+		expect_failed(NK_ALERT_UNEXPECTED_MESSAGE);
+		until_server_hello();
+		assert_true(nk_tlsrec_seal(&F.wr, NK_CT_HANDSHAKE, "", 0, pad, F.flight, sizeof F.flight) > 0);
+		F.flen = 5 + 1 + pad + 16;
+		expect_failed(NK_ALERT_UNEXPECTED_MESSAGE);
+	}
+	/* a plaintext alert record of zero length, before the ServerHello */
+	nk_tlsks_init(&F.ks);
+	client_start("ntske/1", 1, NULL, 0);
+	take_client_hello();
+	memcpy(F.flight, empty_alert, 5);
+	F.flen = 5;
+	expect_failed(NK_ALERT_UNEXPECTED_MESSAGE);
+	/* empty application data records, with and without padding: fine */
+	{
+		struct fopt o = { .alpn = "ntske/1" };
+		unsigned char buf[16];
+		size_t n;
+
+		assert_int_equal(run(&o, "ntske/1", 1), NK_TLS13_OPEN);
+		nk_tls13_out(&F.cli, &n);
+		nk_tls13_out_done(&F.cli, n);
+		assert_int_equal(nk_tlsrec_set_secret(&F.wr, F.suite, F.ks.s_ap), 0);
+		add_sealed(NK_CT_APPLICATION_DATA, (const unsigned char *)"", 0);
+		F.flen += (size_t)nk_tlsrec_seal(&F.wr, NK_CT_APPLICATION_DATA, "", 0, 30, F.flight + F.flen,
+			sizeof F.flight - F.flen);
+		add_sealed(NK_CT_APPLICATION_DATA, (const unsigned char *)"hi", 2);
+		assert_int_equal(feed_flight(), NK_TLS13_OPEN);
+		assert_int_equal(nk_tls13_read(&F.cli, buf, sizeof buf), 2);
+		nk_tls13_wipe(&F.cli);
+	}
+}
+
+/* RFC 8446 5.2/5.4: an authentic record whose TLSInnerPlaintext (content,
+ * type, padding) exceeds 2^14 + 1 octets is record_overflow, even when
+ * the content alone is small. */
+static void refuse_padded_oversized_record(void **state)
+{
+	static unsigned char inner[NK_TLS_MAX_PLAIN + 2];
+	struct fopt o = { .alpn = "ntske/1" };
+	size_t k;
+	(void)state;
+	F.sh_version = 0;
+
+	until_server_hello();
+	memset(inner, 0, sizeof inner);
+	k = msg_ee(inner, &o);             /* a valid EncryptedExtensions */
+	inner[k] = NK_CT_HANDSHAKE;
+	add_sealed_inner(inner, sizeof inner);
+	expect_failed(NK_ALERT_RECORD_OVERFLOW);
+	/* 2^14 + 1 exactly is fine: the EncryptedExtensions is taken */
+	until_server_hello();
+	add_sealed_inner(inner, sizeof inner - 1);
+	assert_int_equal(feed_flight(), NK_TLS13_HANDSHAKE);
+	assert_int_equal(F.cli.state, NK_C_WAIT_CERT_CR);
+	nk_tls13_wipe(&F.cli);
+}
+
+/* RFC 8446 D.5: ServerHello.legacy_version 0x0300 or less is
+ * protocol_version, also in a HelloRetryRequest and with supported_versions
+ * saying TLS 1.3. */
+static void refuse_ssl3_server_hello(void **state)
+{
+	static const unsigned v[] = { 0x0300, 0x0200, 0x0002 };
+	(void)state;
+	F.sh_version = 0;
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		struct fopt o = { .alpn = "ntske/1" };
+		F.sh_version = v[i];
+		expect_alert(&o, "ntske/1", 1, NK_ALERT_PROTOCOL_VERSION);
+		F.sh_version = 0;
+	}
+	F.sh_version = 0x0300;
+	hrr_then(NK_TLS_GROUP_SECP256R1, NK_TLS_AES_128_GCM_SHA256, 0, NK_ALERT_PROTOCOL_VERSION);
+	F.sh_version = 0;
+	/* 0x0301 (TLS 1.0) stays illegal_parameter: not 0x0303 */
+	{
+		struct fopt o = { .alpn = "ntske/1" };
+		F.sh_version = 0x0301;
+		expect_alert(&o, "ntske/1", 1, NK_ALERT_ILLEGAL_PARAMETER);
+		F.sh_version = 0;
+	}
+}
+
+/* RFC 8446 4.2, 4.4.2: the client solicits no CertificateEntry extension
+ * (no status_request, no signed_certificate_timestamp): any is
+ * unsupported_extension. */
+static void refuse_cert_entry_extension(void **state)
+{
+	static const int types[] = { 5, 18, 0x1234 };
+	(void)state;
+	F.sh_version = 0;
+
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		struct fopt o = { .alpn = "ntske/1", .cert_ext = types[i] };
+		expect_alert(&o, "ntske/1", 1, NK_ALERT_UNSUPPORTED_EXTENSION);
+	}
+}
+
+/* (EC)DHE with an invalid peer share (internal, tls13_int.h). */
+int nk_tls13_i_ecdhe(struct nk_tls13 *c, const unsigned char *peer, size_t plen, unsigned char *ss, size_t *ss_len);
+
+/* On the ECDHE error paths (a P-256/P-384 share not on the curve, whose
+ * "product" BearSSL still computes; an X25519 share of small order, whose
+ * output is all zeros) the output buffer holds nothing of the computation
+ * and our private key is wiped. */
+static void ecdhe_error_wipes(void **state)
+{
+	static struct nk_tls13 c;
+	unsigned char ss[BR_EC_KBUF_PUB_MAX_SIZE], peer[97], zero[sizeof ss];
+	static const uint16_t groups[] = { NK_TLS_GROUP_SECP256R1, NK_TLS_GROUP_SECP384R1, NK_TLS_GROUP_X25519 };
+	(void)state;
+
+	memset(zero, 0, sizeof zero);
+	for (size_t g = 0; g < 3; g++) {
+		size_t plen = groups[g] == NK_TLS_GROUP_SECP256R1 ? 65 : groups[g] == NK_TLS_GROUP_SECP384R1 ? 97 : 32;
+		size_t ss_len = 0;
+
+		memset(&c, 0, sizeof c);
+		c.share_group = groups[g];
+		memset(c.share_sk, 0x5a, 32);
+		c.share_sk_len = groups[g] == NK_TLS_GROUP_SECP384R1 ? 48 : 32;
+		memset(c.share_sk, 0x5a, c.share_sk_len);
+		/* not on the curve (x = y = 1), or u = 0 for X25519 */
+		memset(peer, 0, sizeof peer);
+		if (plen != 32) {
+			peer[0] = 0x04;
+			peer[plen / 2] = 1;
+			peer[plen - 1] = 1;
+		}
+		memset(ss, 0xa5, sizeof ss);
+		assert_int_equal(nk_tls13_i_ecdhe(&c, peer, plen, ss, &ss_len), -1);
+		assert_memory_equal(ss, zero, sizeof ss);
+		assert_memory_equal(c.share_sk, zero, sizeof c.share_sk);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -688,6 +895,11 @@ int main(void)
 		cmocka_unit_test(refuse_hrr_suite_change),
 		cmocka_unit_test(refuse_second_hrr),
 		cmocka_unit_test(refuse_hrr_same_group),
+		cmocka_unit_test(refuse_empty_alert_handshake),
+		cmocka_unit_test(refuse_padded_oversized_record),
+		cmocka_unit_test(refuse_ssl3_server_hello),
+		cmocka_unit_test(refuse_cert_entry_extension),
+		cmocka_unit_test(ecdhe_error_wipes),
 	};
 	return cmocka_run_group_tests_name("tls13_refuse", tests, setup, teardown);
 }

@@ -2,7 +2,10 @@
  * Our TLS 1.3 client against our TLS 1.3 server, in memory (lib/tls13 +
  * lib/tls13srv): every suite x group, HelloRetryRequest, exporters equal on
  * both sides for the NTS contexts (RFC 8915 §5.1), application data and
- * KeyUpdate both ways, close_notify; and the server's refusals.
+ * KeyUpdate both ways, close_notify; and the server's refusals (among them
+ * empty Alert/Handshake records -> unexpected_message, legacy_version
+ * 0x0300 or less -> protocol_version); the early data of a client offering
+ * early_data skipped up to NK_TLS13_EARLY_SKIP_MAX (1-RTT and after HRR).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -93,6 +96,8 @@ static void pump(void)
 	}
 }
 
+static unsigned start_flags;   /* the client's test_flags for the next start() */
+
 static void start(const uint16_t *cs, const uint16_t *cg, size_t ncg, const char *calpn,
 	const uint16_t *ss, const uint16_t *sg, size_t nsg, const char *salpn)
 {
@@ -109,6 +114,7 @@ static void start(const uint16_t *cs, const uint16_t *cg, size_t ncg, const char
 	c.n_suites = cs ? 1 : 0;
 	c.groups = cg;
 	c.n_groups = ncg;
+	c.test_flags = start_flags;
 	memset(&s, 0, sizeof s);
 	s.cred = &cred;
 	s.alpn = salpn;
@@ -258,6 +264,194 @@ static void garbage_client_hello(void **state)
 	assert_int_equal(srv.alert_sent, NK_ALERT_DECODE_ERROR);
 }
 
+/* Bytes straight into the server, as many reads as it takes. */
+static void to_srv(const unsigned char *d, size_t n)
+{
+	while (n > 0 && nk_tls13_status(&srv) != NK_TLS13_FAILED) {
+		size_t cap, k;
+		unsigned char *p = nk_tls13_in(&srv, &cap);
+
+		if (cap == 0)
+			break;
+		k = n < cap ? n : cap;
+		memcpy(p, d, k);
+		nk_tls13_in_done(&srv, k);
+		d += k;
+		n -= k;
+	}
+}
+
+/* The client's first flight (its ClientHello record) to the server, with
+ * 'extra' bytes right behind it in the same read. */
+static void ch_to_srv(const unsigned char *extra, size_t extra_len)
+{
+	static unsigned char buf[2 * NK_TLS_MAX_RECORD + 65536];
+	size_t n;
+	const unsigned char *o = nk_tls13_out(&cli, &n);
+
+	assert_true(n + extra_len <= sizeof buf);
+	memcpy(buf, o, n);
+	if (extra_len > 0)
+		memcpy(buf + n, extra, extra_len);
+	nk_tls13_out_done(&cli, n);
+	to_srv(buf, n + extra_len);
+}
+
+static void expect_server_failed(int alert)
+{
+	if (nk_tls13_status(&srv) != NK_TLS13_FAILED || srv.alert_sent != alert)
+		fail_msg("server: wanted alert %s, got %d (%s)", nk_tls13_alert_name(alert), srv.alert_sent,
+			nk_tls13_error(&srv));
+}
+
+/* RFC 8446 5.4: an empty Handshake or Alert record (padded or not) from
+ * the client is unexpected_message. */
+static void empty_alert_handshake(void **state)
+{
+	static const unsigned types[] = { NK_CT_ALERT, NK_CT_HANDSHAKE };
+	(void)state;
+	for (size_t t = 0; t < 2; t++)
+		for (size_t pad = 0; pad <= 40; pad += 40) {
+			unsigned char rec[128];
+			struct nk_tlsrec w;
+			long k;
+
+			start(NULL, NULL, 0, "ntske/1", NULL, NULL, 0, "ntske/1");
+			ch_to_srv(NULL, 0);
+			assert_int_equal(srv.state, NK_S_WAIT_FINISHED);
+			w = srv.rd;   /* the client's handshake write keys */
+			k = nk_tlsrec_seal(&w, types[t], "", 0, pad, rec, sizeof rec);
+			assert_true(k > 0);
+			to_srv(rec, (size_t)k);
+			expect_server_failed(NK_ALERT_UNEXPECTED_MESSAGE);
+		}
+	/* a plaintext alert of zero length instead of the ClientHello */
+	{
+		static const unsigned char rec[5] = { NK_CT_ALERT, 3, 3, 0, 0 };
+		start(NULL, NULL, 0, "ntske/1", NULL, NULL, 0, "ntske/1");
+		to_srv(rec, sizeof rec);
+		expect_server_failed(NK_ALERT_UNEXPECTED_MESSAGE);
+	}
+}
+
+/* RFC 8446 D.5: ClientHello.legacy_version 0x0300 or less is
+ * protocol_version, even with TLS 1.3 in supported_versions. */
+static void ssl3_client_hello(void **state)
+{
+	static const unsigned v[] = { 0x0300, 0x0200, 0x0000 };
+	(void)state;
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		size_t n;
+		unsigned char *o;
+
+		start(NULL, NULL, 0, "ntske/1", NULL, NULL, 0, "ntske/1");
+		o = (unsigned char *)nk_tls13_out(&cli, &n);
+		assert_int_equal(o[5], 1);               /* ClientHello */
+		o[9] = (unsigned char)(v[i] >> 8);       /* legacy_version */
+		o[10] = (unsigned char)v[i];
+		ch_to_srv(NULL, 0);
+		expect_server_failed(NK_ALERT_PROTOCOL_VERSION);
+	}
+	/* 0x0301 (what some TLS 1.3 clients send) still goes on */
+	{
+		size_t n;
+		unsigned char *o;
+
+		start(NULL, NULL, 0, "ntske/1", NULL, NULL, 0, "ntske/1");
+		o = (unsigned char *)nk_tls13_out(&cli, &n);
+		o[10] = 1;
+		ch_to_srv(NULL, 0);
+		assert_int_equal(srv.state, NK_S_WAIT_FINISHED);
+	}
+}
+
+/* 'total' bytes of records of outer type application_data with random
+ * contents (0-RTT data under keys the server does not have), in records
+ * of at most 'each' bytes of TLSCiphertext.encrypted_record. */
+static size_t early_records(unsigned char *out, size_t total, size_t each)
+{
+	size_t n = 0;
+
+	while (total > 0) {
+		size_t k = total < each ? total : each;
+
+		out[n] = NK_CT_APPLICATION_DATA;
+		out[n + 1] = 3;
+		out[n + 2] = 3;
+		out[n + 3] = (unsigned char)(k >> 8);
+		out[n + 4] = (unsigned char)k;
+		nk_random(out + n + 5, k);
+		n += 5 + k;
+		total -= k;
+	}
+	return n;
+}
+
+/* RFC 8446 4.2.10: a server that ignores early_data skips the records that
+ * do not deprotect under the handshake key, and after a HelloRetryRequest
+ * the records of type application_data, up to NK_TLS13_EARLY_SKIP_MAX
+ * bytes of early data (each record counted as its largest payload:
+ * length - 16 (tag) - 1 (type)); beyond it unexpected_message. A client
+ * that did not offer early_data gets the old answers. */
+static void early_data_skipped(void **state)
+{
+	static const uint16_t cg[] = { NK_TLS_GROUP_X25519, NK_TLS_GROUP_SECP256R1, NK_TLS_GROUP_SECP384R1 };
+	static const uint16_t sg[] = { NK_TLS_GROUP_SECP384R1 };
+	static unsigned char early[3 * NK_TLS_MAX_RECORD], small[80];
+	/* the bound exactly: a record of 2^14 - 16 payload bytes, two of 8 */
+	size_t n = early_records(early, NK_TLS13_EARLY_SKIP_MAX - 16 + 17, NK_TLS_MAX_CIPHER);
+	size_t sn = early_records(small, 60, 100);
+	(void)state;
+
+	n += early_records(early + n, 8 + 17, 100);
+	n += early_records(early + n, 8 + 17, 100);
+	for (int hrr = 0; hrr < 2; hrr++) {
+		/* 1-RTT (or HRR), the early records behind the ClientHello: skipped */
+		start_flags = NK_TLS13_TEST_EARLY_DATA;
+		if (hrr)
+			start(NULL, cg, 3, "ntske/1", NULL, sg, 1, "ntske/1");
+		else
+			start(NULL, NULL, 0, "ntske/1", NULL, NULL, 0, "ntske/1");
+		start_flags = 0;
+		ch_to_srv(early, n);
+		if (nk_tls13_status(&srv) == NK_TLS13_FAILED)
+			fail_msg("hrr=%d: %s", hrr, nk_tls13_error(&srv));
+		pump();
+		check_connected();
+		assert_int_equal(srv.hrr_done, hrr);
+		/* one byte more: unexpected_message */
+		start_flags = NK_TLS13_TEST_EARLY_DATA;
+		if (hrr)
+			start(NULL, cg, 3, "ntske/1", NULL, sg, 1, "ntske/1");
+		else
+			start(NULL, NULL, 0, "ntske/1", NULL, NULL, 0, "ntske/1");
+		start_flags = 0;
+		{
+			size_t m = early_records(early + n, 1 + 17, 100);
+			ch_to_srv(early, n + m);
+		}
+		expect_server_failed(NK_ALERT_UNEXPECTED_MESSAGE);
+		/* without early_data offered: as before, bad_record_mac (1-RTT)
+		 * or unexpected_message (application data before the second ClientHello) */
+		if (hrr)
+			start(NULL, cg, 3, "ntske/1", NULL, sg, 1, "ntske/1");
+		else
+			start(NULL, NULL, 0, "ntske/1", NULL, NULL, 0, "ntske/1");
+		ch_to_srv(small, sn);
+		expect_server_failed(hrr ? NK_ALERT_UNEXPECTED_MESSAGE : NK_ALERT_BAD_RECORD_MAC);
+	}
+	/* once a record deprotects, skipping ends: a bad record after the
+	 * client's Finished is bad_record_mac */
+	start_flags = NK_TLS13_TEST_EARLY_DATA;
+	start(NULL, NULL, 0, "ntske/1", NULL, NULL, 0, "ntske/1");
+	start_flags = 0;
+	ch_to_srv(small, sn);
+	pump();
+	assert_int_equal(nk_tls13_status(&srv), NK_TLS13_OPEN);
+	to_srv(small, sn);
+	expect_server_failed(NK_ALERT_BAD_RECORD_MAC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +460,9 @@ int main(void)
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(flipped_client_finished),
 		cmocka_unit_test(garbage_client_hello),
+		cmocka_unit_test(empty_alert_handshake),
+		cmocka_unit_test(ssl3_client_hello),
+		cmocka_unit_test(early_data_skipped),
 	};
 	return cmocka_run_group_tests_name("tls13_server", tests, setup, teardown);
 }

@@ -165,12 +165,78 @@ static void test_record_roundtrip(void **state)
 	}
 }
 
+/* The test's own sealing of a whole TLSInnerPlaintext (content || type ||
+ * zeros) of any length: nk_tlsrec_seal refuses what a peer might send. The
+ * nonce is built here as RFC 8446 5.3 says (iv XOR the left-padded seq). */
+static size_t seal_inner(struct nk_tlsrec *w, const unsigned char *inner, size_t len, unsigned char *out)
+{
+	unsigned char nonce[12];
+
+	memcpy(nonce, w->iv, 12);
+	for (int i = 0; i < 8; i++)
+		nonce[4 + i] ^= (unsigned char)(w->seq >> (56 - 8 * i));
+	out[0] = NK_CT_APPLICATION_DATA;
+	out[1] = 3;
+	out[2] = 3;
+	out[3] = (unsigned char)((len + 16) >> 8);
+	out[4] = (unsigned char)(len + 16);
+	memcpy(out + 5, inner, len);
+	nk_aead_seal(&w->aead, nonce, out, 5, out + 5, len, out + 5 + len);
+	w->seq++;
+	return 5 + len + 16;
+}
+
+/* RFC 8446 5.2/5.4: the whole TLSInnerPlaintext (content, type and padding)
+ * is at most 2^14 + 1 octets; a longer one, even if the content alone fits
+ * after the padding is stripped, is record_overflow (-2). */
+static void test_inner_plaintext_limit(void **state)
+{
+	static unsigned char inner[NK_TLS_MAX_PLAIN + 64], rec[NK_TLS_MAX_RECORD];
+	unsigned char secret[32];
+	static const uint16_t suites[] = { NK_TLS_AES_128_GCM_SHA256, NK_TLS_AES_256_GCM_SHA384,
+		NK_TLS_CHACHA20_POLY1305_SHA256 };
+	(void)state;
+
+	memset(secret, 0x17, sizeof secret);
+	for (int s = 0; s < 3; s++) {
+		struct nk_tlsrec w, r;
+		unsigned char *content;
+		unsigned type;
+		size_t n;
+
+		assert_int_equal(nk_tlsrec_set_secret(&w, suites[s], secret), 0);
+		assert_int_equal(nk_tlsrec_set_secret(&r, suites[s], secret), 0);
+		/* 2^14 - 4 of content, the type, 4 zeros: exactly 2^14 + 1, accepted */
+		memset(inner, 'a', sizeof inner);
+		inner[NK_TLS_MAX_PLAIN - 4] = NK_CT_APPLICATION_DATA;
+		memset(inner + NK_TLS_MAX_PLAIN - 3, 0, 4);
+		n = seal_inner(&w, inner, NK_TLS_MAX_PLAIN + 1, rec);
+		assert_int_equal(nk_tlsrec_open(&r, rec, n, &type, &content), NK_TLS_MAX_PLAIN - 4);
+		assert_int_equal(type, NK_CT_APPLICATION_DATA);
+		/* 2^14 of content, the type, one zero: 2^14 + 2, refused */
+		memset(inner, 'a', sizeof inner);
+		inner[NK_TLS_MAX_PLAIN] = NK_CT_APPLICATION_DATA;
+		inner[NK_TLS_MAX_PLAIN + 1] = 0;
+		n = seal_inner(&w, inner, NK_TLS_MAX_PLAIN + 2, rec);
+		assert_int_equal(nk_tlsrec_open(&r, rec, n, &type, &content), -2);
+		/* a short handshake message padded to 2^14 + 40: refused */
+		memset(inner, 0, sizeof inner);
+		memcpy(inner, "\x08\x00\x00\x02\x00\x00", 6);
+		inner[6] = NK_CT_HANDSHAKE;
+		n = seal_inner(&w, inner, NK_TLS_MAX_PLAIN + 40, rec);
+		assert_int_equal(nk_tlsrec_open(&r, rec, n, &type, &content), -2);
+		nk_tlsrec_wipe(&w);
+		nk_tlsrec_wipe(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wycheproof_aes_gcm),
 		cmocka_unit_test(test_wycheproof_chacha20_poly1305),
 		cmocka_unit_test(test_record_roundtrip),
+		cmocka_unit_test(test_inner_plaintext_limit),
 	};
 	return cmocka_run_group_tests_name("tlsrec", tests, NULL, NULL);
 }
