@@ -139,9 +139,11 @@ t_faketime_preload() {
   T_FAKETIME_PRELOAD="$NTSKIT_HELPERS/nostamp_shim.so $_ftl"
 }
 
-# t_offsets_near NAME FILE OFFSET [SOURCE]: ok when FILE has sample records
-# (of source=SOURCE when given), EVERY one measures OFFSET (seconds, e.g.
-# 30 or -0.5) within delay/2 + 20 us, and the lowest delay is below 50 ms.
+# t_offsets_near NAME FILE OFFSET [SOURCE] [ROUNDING]: ok when FILE has
+# sample records (of source=SOURCE when given; "" for all), EVERY one
+# measures OFFSET (seconds, e.g. 30 or -0.5) within delay/2 + 20 us
+# (+ ROUNDING: half a unit of the last printed digit, when the values were
+# printed coarser than nts-poll does), and the lowest delay is below 50 ms.
 # delay/2 is exact: a sample's error is (outbound - return path)/2, each
 # path >= 0 (RFC 5905 section 8), when both server timestamps come from one
 # clock. The 20 us cover what is not in the delay: the server's random fill
@@ -151,7 +153,7 @@ t_faketime_preload() {
 # with a delay of |X| (X < 0), which passes delay/2 but not the 50 ms: a
 # loopback round trip takes well under 1 ms, 50 ms even on a loaded machine.
 t_offsets_near() {
-  _r=$(awk -v want="$3" -v src="${4:-}" '$1 == "sample" {
+  _r=$(awk -v want="$3" -v src="${4:-}" -v rnd="${5:-0}" '$1 == "sample" {
       o = ""; d = ""; s = ""
       for (i = 2; i <= NF; i++) {
         if ($i ~ /^offset=/) o = substr($i, 8) + 0
@@ -161,10 +163,10 @@ t_offsets_near() {
       if (src != "" && s != src) next
       n++; e = o - want; if (e < 0) e = -e
       if (n == 1 || d < md) md = d
-      if (e > d / 2 + 0.00002) { bad++; why = why sprintf(" offset=%s delay=%s", o, d) }
+      if (e > d / 2 + 0.00002 + rnd) { bad++; why = why sprintf(" offset=%s delay=%s", o, d) }
       else { ok = ok sprintf(" %+.6f(d=%.6f)", o, d) }
     }
-    END { if (n == 0) print "no samples"; else if (bad) print bad " of " n " off by more than delay/2 + 20 us:" why
+    END { if (n == 0) print "no samples"; else if (bad) print bad " of " n " off by more than delay/2 + 20 us" (rnd > 0 ? " + " rnd " s" : "") ":" why
       else if (md >= 0.05) print "lowest delay " md " s, not a loopback round trip:" ok; else print "ok" ok }' "$2")
   case "$_r" in
     ok*) echo "# $1: offsets (delay)${_r#ok}"; t_ok "$1" ;;
