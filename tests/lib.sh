@@ -119,3 +119,57 @@ t_pki() {
   sh "$NTSKIT_TOP/tests/pki/gen.sh" "$1" >"$T_DIR/pki.log" 2>&1 ||
     { t_fail "test PKI" "tests/pki/gen.sh failed: $(tail -n 2 "$T_DIR/pki.log" | tr '\n' ' ')"; exit 0; }
 }
+
+# t_faketime_preload: sets T_FAKETIME_PRELOAD to the LD_PRELOAD list that runs
+# a process on a shifted clock (with FAKETIME=OFFSET FAKETIME_DONT_RESET=1):
+# tests/helpers/nostamp_shim.so, then libfaketime. libfaketime shifts what the
+# process reads from the clock but not the kernel's receive timestamps
+# (SO_TIMESTAMPNS, SO_TIMESTAMPING), so a server using them would answer with
+# a real receive time and a faked transmit time (+30 s measured as +15 s,
+# delay 0); the shim, first in the list, keeps it from asking for them.
+# Returns 1 with the reason in $T_WHY when either is missing.
+t_faketime_preload() {
+  T_FAKETIME_PRELOAD= T_WHY=
+  _ftl=
+  for _l in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do
+    [ -f "$_l" ] && { _ftl=$_l; break; }
+  done
+  [ -n "$_ftl" ] || { T_WHY="libfaketime not installed (Debian package faketime)"; return 1; }
+  [ -f "$NTSKIT_HELPERS/nostamp_shim.so" ] || { T_WHY="$NTSKIT_HELPERS/nostamp_shim.so not built"; return 1; }
+  T_FAKETIME_PRELOAD="$NTSKIT_HELPERS/nostamp_shim.so $_ftl"
+}
+
+# t_offsets_near NAME FILE OFFSET [SOURCE] [ROUNDING]: ok when FILE has
+# sample records (of source=SOURCE when given; "" for all), EVERY one
+# measures OFFSET (seconds, e.g. 30 or -0.5) within delay/2 + 20 us
+# (+ ROUNDING: half a unit of the last printed digit, when the values were
+# printed coarser than nts-poll does), and the lowest delay is below 50 ms.
+# delay/2 is exact: a sample's error is (outbound - return path)/2, each
+# path >= 0 (RFC 5905 section 8), when both server timestamps come from one
+# clock. The 20 us cover what is not in the delay: the server's random fill
+# below its precision (chrony: 2^-20 s or finer), nts-poll's rounding and its
+# delay clamp at 0. A server that mixes a kernel receive time with a faked
+# transmit time X s off is seen at X/2 with a delay of 0 (X > 0), or at X/2
+# with a delay of |X| (X < 0), which passes delay/2 but not the 50 ms: a
+# loopback round trip takes well under 1 ms, 50 ms even on a loaded machine.
+t_offsets_near() {
+  _r=$(awk -v want="$3" -v src="${4:-}" -v rnd="${5:-0}" '$1 == "sample" {
+      o = ""; d = ""; s = ""
+      for (i = 2; i <= NF; i++) {
+        if ($i ~ /^offset=/) o = substr($i, 8) + 0
+        if ($i ~ /^delay=/) d = substr($i, 7) + 0
+        if ($i ~ /^source=/) s = substr($i, 8)
+      }
+      if (src != "" && s != src) next
+      n++; e = o - want; if (e < 0) e = -e
+      if (n == 1 || d < md) md = d
+      if (e > d / 2 + 0.00002 + rnd) { bad++; why = why sprintf(" offset=%s delay=%s", o, d) }
+      else { ok = ok sprintf(" %+.6f(d=%.6f)", o, d) }
+    }
+    END { if (n == 0) print "no samples"; else if (bad) print bad " of " n " off by more than delay/2 + 20 us" (rnd > 0 ? " + " rnd " s" : "") ":" why
+      else if (md >= 0.05) print "lowest delay " md " s, not a loopback round trip:" ok; else print "ok" ok }' "$2")
+  case "$_r" in
+    ok*) echo "# $1: offsets (delay)${_r#ok}"; t_ok "$1" ;;
+    *) t_fail "$1" "$_r" ;;
+  esac
+}

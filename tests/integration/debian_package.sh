@@ -79,25 +79,10 @@ for fld in Provides Conflicts Replaces; do
 done
 
 # --- a throwaway Debian 12 root ------------------------------------------
-# debootstrap (minbase + systemd, for systemd-sysusers, systemd-tmpfiles and
-# systemd-analyze) once per machine, from the mirror apt is configured with.
-CACHE=/var/cache/ntskit/debootstrap-bookworm-systemd.tar
-if [ ! -s "$CACHE" ]; then
-	mirror=$(sed -n 's/^URIs: *\([^ ]*debian\)$/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
-	[ -n "$mirror" ] || mirror=$(sed -n 's/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*\) bookworm .*/\2/p' /etc/apt/sources.list 2>/dev/null | head -1)
-	[ -n "$mirror" ] || mirror=http://deb.debian.org/debian
-	mkdir -p "$(dirname "$CACHE")"
-	BS=$T_DIR/bs
-	start=$(date +%s)
-	if debootstrap --variant=minbase --include=systemd bookworm "$BS" "$mirror" >"$T_DIR/debootstrap.log" 2>&1; then
-		tar --numeric-owner -C "$BS" -cf "$CACHE.tmp" . && mv "$CACHE.tmp" "$CACHE"
-		echo "# debootstrap from $mirror: $(( $(date +%s) - start )) s, cached in $CACHE"
-	else
-		t_skip "debootstrap bookworm from $mirror failed: $(tail -2 "$T_DIR/debootstrap.log" | tr '\n' '|')"
-	fi
-	umount "$BS/proc" "$BS/sys" 2>/dev/null; rm -rf "$BS"
-	[ -s "$CACHE" ] || exit 0
-fi
+# debootstrap (minbase + systemd: systemd-sysusers, systemd-tmpfiles and
+# systemd-analyze), made once per machine by scripts/install-deps --test
+CACHE=${NTSKIT_DEBROOT:-/var/cache/ntskit/debootstrap-bookworm-systemd.tar}
+[ -s "$CACHE" ] || { t_skip "no Debian 12 root in $CACHE: run 'sh scripts/install-deps --test' as root (debootstrap)"; exit 0; }
 R=$T_DIR/root; mkdir -p "$R"
 tar --numeric-owner -C "$R" -xf "$CACHE"
 mount -t proc proc "$R/proc" || { t_fail "mount /proc in the throwaway root" "mount failed"; exit 0; }

@@ -1,7 +1,9 @@
 #!/bin/sh
 # nts-poll against real chrony 4.x NTS servers on loopback (nts-poll(1)):
 #  - nts-ke | nts-poll: authenticated samples, |offset| < 1 ms, records passed through;
-#  - a chronyd under faketime -f +30s: offset +30 s +- 5 ms (the lowest-delay sample);
+#  - a chronyd under faketime -f +30s: offset +30 s +- 5 ms (the lowest-delay sample),
+#    every sample +30 s within delay/2; one at -0.5 s likewise (chronyd under
+#    libfaketime and nostamp_shim.so, tests/peers/chrony.sh);
 #  - --state round trip: cookies consumed and replenished to 8, file mode 0600,
 #    other records kept;
 #  - an unsynchronised chronyd (no reference, no "local"): no sample, exit 2;
@@ -12,7 +14,7 @@
 . "$NTSKIT_TOP/tests/peers/chrony.sh"
 
 KE=$NTSKIT_BIN/nts-ke POLL=$NTSKIT_BIN/nts-poll
-NTP1=20810 KE1=20811 NTP2=20812 KE2=20813 NTP3=20814 KE3=20815
+NTP1=20810 KE1=20811 NTP2=20812 KE2=20813 NTP3=20814 KE3=20815 NTP4=20816 KE4=20817
 
 t_need_bins "$KE" "$POLL"
 t_pki "$T_DIR/pki"
@@ -68,6 +70,22 @@ if peer_chrony_server "$T_DIR/c2" $NTP2 $KE2 "$CERT" "$KEY" +30s; then
   fi
   n=$(awk '$1 == "sample"' "$T_DIR/p2" | grep -c 'offset=+\(29\.9[0-9]*\|30\.0[0-9]*\) ')
   [ "$n" -eq 4 ] && t_ok "faketime +30s: every sample within 0.1 s of +30 s" || t_fail "faketime +30s: every sample within 0.1 s of +30 s" "$n of 4"
+  t_offsets_near "faketime +30s: every sample at +30 s within delay/2" "$T_DIR/p2" 30
+else
+  t_skip "faketime chrony: $PEER_WHY"
+fi
+
+# 2b. a server 0.5 s behind: chronyd trusts a kernel receive timestamp this
+# close to its own (faked) clock, so without nostamp_shim.so it would be
+# measured at -0.25 s with a delay of 0
+if peer_chrony_server "$T_DIR/c2b" $NTP4 $KE4 "$CERT" "$KEY" -0.5s; then
+  "$KE" --ca "$CA" localhost:$KE4 2>"$T_DIR/ke2b.err" |
+    "$POLL" --count 4 --spacing 0.2 --timeout 2 >"$T_DIR/p2b" 2>"$T_DIR/p2b.err"
+  n=$(grep -c '^sample ' "$T_DIR/p2b")
+  [ "$n" -eq 4 ] && t_ok "faketime -0.5s: 4 samples" || t_fail "faketime -0.5s: 4 samples" "$n: $(head -c 300 "$T_DIR/p2b.err")"
+  t_offsets_near "faketime -0.5s: every sample at -0.5 s within delay/2" "$T_DIR/p2b" -0.5
+  t_grep "faketime -0.5s: chronyd asked for no kernel timestamp" "$T_DIR/c2b/nostamp.log" 'SO_TIMESTAMP'
+  t_stop chrony-c2b
 else
   t_skip "faketime chrony: $PEER_WHY"
 fi

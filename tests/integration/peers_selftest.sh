@@ -3,7 +3,8 @@
 #   chrony  NTS server starts; a chronyd -Q one-shot client gets authenticated
 #           time from it (NTS-KE Port record honoured); a chrony NTS client
 #           (peer_chrony_client) gets 8 cookies and authenticated samples;
-#           a faketime'd chrony server is seen 30 s off
+#           a faketime'd chrony server is seen 30 s off (each of chronyd
+#           -Q's measurements +30 s within delay/2)
 #   ntpsec  unpacked from its .deb, runs in a network namespace, answers
 #           NTS-KE with ALPN ntske/1 and a verified certificate; chrony in the
 #           namespace gets authenticated time from it
@@ -121,8 +122,14 @@ if [ -n "$CHRONY_UP" ]; then
 
   if command -v faketime >/dev/null 2>&1; then
     if peer_chrony_server "$T_DIR/fake" 20603 20604 "$CHAIN" "$KEY" +30s; then
-      peer_chrony_oneshot "$T_DIR/qf" localhost 20604 "$CA" 10 >"$T_DIR/qf.out"
+      peer_chrony_oneshot "$T_DIR/qf" localhost 20604 "$CA" 10 "logdir $T_DIR/qf" "log measurements" >"$T_DIR/qf.out"
       t_grep "faketime'd chrony server (+30s) is seen 30 s off" "$T_DIR/qf.out" 'wrong by (29\.9|30\.0)[0-9]* seconds'
+      # each measurement as a sample record (measurements.log: $12 offset,
+      # server minus local as in "wrong by" above; $13 peer delay), printed
+      # as %.3e: 30 s to 0.01 s, so 5 ms of rounding (15 s off still fails)
+      awk '$1 ~ /^[0-9][0-9][0-9][0-9]-/ && NF >= 13 { printf "sample source=qf offset=%.9f delay=%s\n", $12, $13 }' \
+        "$T_DIR/qf/measurements.log" >"$T_DIR/qf.samples" 2>/dev/null
+      t_offsets_near "faketime'd chrony server (+30s): chronyd -Q measures +30 s within delay/2" "$T_DIR/qf.samples" 30 "" 0.005
     else
       t_fail "faketime'd chrony server starts" "$PEER_WHY"
     fi

@@ -7,8 +7,11 @@
 #       CERT may be a full chain (leaf first). It serves as a synchronised
 #       stratum 1 ("local stratum 1"); since NTPPORT != 123 its NTS-KE
 #       response carries a Port record. -x: it never touches the clock.
-#       FAKETIME_OFFSET (e.g. +30s, -2m) runs it under libfaketime, so it
-#       serves a wrong time (for falseticker / offset tests).
+#       FAKETIME_OFFSET (e.g. +30s, -0.5s) runs it under libfaketime, so it
+#       serves a wrong time (for falseticker / offset tests), measured at
+#       exactly that offset: tests/helpers/nostamp_shim.so keeps chronyd off
+#       kernel receive timestamps, which libfaketime does not shift (each
+#       dropped setsockopt is logged in DIR/nostamp.log).
 #       DIR (created) holds chronyd.conf, run/chronyd.sock, ntsdump/.
 #       Started with t_bg "chrony-$(basename DIR)"; returns once both ports
 #       listen.
@@ -92,13 +95,12 @@ peer_chrony_server() {
   set -- chronyd -d -x -u root -f "$_d/chronyd.conf"
   if [ -n "$_off" ]; then
     # libfaketime preloaded directly: the faketime(1) wrapper forks, so its PID
-    # would not be chronyd's and stopping it would leave chronyd running
-    _ftl=
-    for _l in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do
-      [ -f "$_l" ] && { _ftl=$_l; break; }
-    done
-    [ -n "$_ftl" ] || { PEER_WHY="libfaketime not installed (Debian package faketime)"; return 1; }
-    set -- env LD_PRELOAD="$_ftl" FAKETIME="$_off" FAKETIME_DONT_RESET=1 "$@"
+    # would not be chronyd's and stopping it would leave chronyd running.
+    # nostamp_shim.so before it: chronyd's receive timestamps then come from
+    # the faked clock too, not from the kernel (see t_faketime_preload)
+    t_faketime_preload || { PEER_WHY=$T_WHY; return 1; }
+    set -- env LD_PRELOAD="$T_FAKETIME_PRELOAD" NTSKIT_NOSTAMP_LOG="$_d/nostamp.log" \
+      FAKETIME="$_off" FAKETIME_DONT_RESET=1 "$@"
   fi
   [ -n "${PEER_CHRONY_NETNS:-}" ] && set -- ip netns exec "$PEER_CHRONY_NETNS" "$@"
   t_bg "$_n" "$@"
