@@ -25,8 +25,17 @@
 
 #define NK_SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 
+/* An anchor's own nameConstraints (RFC 5280 §4.2.1.10), kept from its
+ * certificate and applied to chains that end at it (len 0: none). */
+struct nk_trust_nc {
+	const unsigned char *der;   /* extnValue contents, inside the anchor's block */
+	size_t len;
+	int critical;
+};
+
 struct nk_trust {
 	br_x509_trust_anchor *ta;
+	struct nk_trust_nc *nc;     /* parallel to ta */
 	size_t n;
 	size_t cap;
 };
