@@ -11,19 +11,34 @@
  *     issuer is a trust anchor (certificates after it are not part of the
  *     path and are ignored, as BearSSL ignores them); skipped when
  *     skip_window is set;
- *  3. the chain through br_x509_minimal: issuer/subject DN chaining,
+ *  3. on the path of a chain that reaches an anchor (see cert_policy()):
+ *     no MD2/MD4/MD5/SHA-1 signature on any certificate whose signature is
+ *     checked (a self-signed anchor's own signature never is, so a SHA-1
+ *     root stays usable), inner and outer signature algorithms equal, RSA
+ *     keys of at least 2048 bits, the leaf not a CA (basicConstraints cA),
+ *     an intermediate's extKeyUsage, if present, includes serverAuth
+ *     (anyExtendedKeyUsage alone does not do). A directly trusted leaf
+ *     (non-CA anchor, the same key) is the anchor: neither its signature
+ *     nor its key size is checked;
+ *  4. the chain through br_x509_minimal: issuer/subject DN chaining,
  *     signatures up to a trust anchor (or direct trust of the leaf's key
  *     for a non-CA anchor), basicConstraints CA on issuers, keyUsage,
- *     unknown critical extensions refused, RSA keys >= 1017 bits. BearSSL
+ *     unknown critical extensions refused. BearSSL
  *     also checks each window against the time given to it: t itself, or,
  *     with skip_window, a time inside every window of the path (the latest
  *     notBefore, which must not be after the earliest notAfter; when the
  *     windows do not overlap at all the chain is refused as malformed,
- *     since no single time makes it valid);
- *  4. the leaf key can sign (keyUsage digitalSignature when present) and, if
+ *     since no single time makes it valid). A certificate with critical
+ *     nameConstraints, which br_x509_minimal does not implement and would
+ *     refuse, cuts the chain in two runs: see nk_cert_validate;
+ *  5. nameConstraints (dNSName, iPAddress; RFC 5280 §4.2.1.10) of every CA
+ *     of the path and of the anchor that verified it, critical or not, on
+ *     the leaf's subjectAltName entries (see nc_apply()); the anchor's RSA
+ *     key size;
+ *  6. the leaf key can sign (keyUsage digitalSignature when present) and, if
  *     the leaf has extKeyUsage, it contains id-kp-serverAuth or
  *     anyExtendedKeyUsage (RFC 5280 §4.2.1.12);
- *  5. the host name (RFC 9525 §6.3): DNS-IDs and IP-IDs in subjectAltName
+ *  7. the host name (RFC 9525 §6.3): DNS-IDs and IP-IDs in subjectAltName
  *     only, never the CN; see name_matches().
  */
 #include <arpa/inet.h>
@@ -982,7 +997,8 @@ static void dn_append(void *ctx, const void *buf, size_t len)
 static const char *x509_err_str(int err);
 
 /* Decode one DER certificate into an anchor; 1 added, 0 skipped
- * (unsupported key type), -1 error. */
+ * (unsupported key type, or a certificate BearSSL decodes but the reader
+ * above does not), -1 error. */
 static int trust_add(struct nk_trust *t, const void *der, size_t len, const char *what, struct nk_err *e)
 {
 	br_x509_decoder_context dc;
@@ -1000,13 +1016,12 @@ static int trust_add(struct nk_trust *t, const void *der, size_t len, const char
 	}
 	size_t klen = pk->key_type == BR_KEYTYPE_RSA ? pk->key.rsa.nlen + pk->key.rsa.elen : pk->key.ec.qlen;
 	/* the anchor's nameConstraints; a certificate our reader cannot parse
-	 * (BearSSL could) is refused rather than trusted without them */
+	 * (BearSSL could) is skipped rather than trusted without them */
 	struct certinfo ci;
 	const char *why;
 	if (cert_parse(der, len, &ci, &why) != 0) {
 		free(dn.p);
-		nk_errf(e, "%s: cannot decode certificate: %s", what, why);
-		return -1;
+		return 0;
 	}
 	size_t nclen = ci.has_nc ? ci.nc.n : 0;
 	unsigned char *blk = malloc(dn.n + klen + nclen + 1);
