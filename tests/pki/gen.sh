@@ -50,14 +50,18 @@
 #                   -ip: SAN DNS:nts.test, IP:::1 (no permitted IPv6 subtree);
 #                   -wild: SAN DNS:*.nts.test (may name bad.nts.test)
 #   ncdint-leaf     under ncdint.crt: critical permitted directoryName only
+#   nccint2-in/-out the same under nccint2.crt (critical), itself under
+#                   nccmid.crt (pathlen 1) under root; fullchain: leaf, nccint2, nccmid
+#   nccint3-in      under nccint3.crt (critical) under int.crt, whose pathlen 0
+#                   this chain exceeds; fullchain: leaf, nccint3, int
 #   ncroot-in/-out  under ncroot.crt, a self-signed root with critical permitted
 #                   DNS:nts.test; trusted through ncroot.crt
 set -eu
 DIR=${1:?usage: gen.sh DIR}
 mkdir -p "$DIR"
-# .complete-2: the set of files below (a directory made by an older gen.sh,
+# .complete-3: the set of files below (a directory made by an older gen.sh,
 # with only .complete, is made again)
-[ -f "$DIR/.complete-2" ] && exit 0
+[ -f "$DIR/.complete-3" ] && exit 0
 cd "$DIR"
 rm -rf ca.db && mkdir ca.db
 : > ca.db/index.txt
@@ -174,6 +178,9 @@ keyUsage = critical, keyCertSign, cRLSign
 nameConstraints = critical, permitted;dirName:nc_dir
 [ nc_dir ]
 O = ntskit test
+[ v3_int1 ]
+basicConstraints = critical, CA:TRUE, pathlen:1
+keyUsage = critical, keyCertSign, cRLSign
 [ v3_root_nc ]
 basicConstraints = critical, CA:TRUE
 keyUsage = critical, keyCertSign, cRLSign
@@ -299,10 +306,19 @@ leafunder ncxint-ip ncxint v3_leaf_ncx_ip
 leafunder ncxint-wild ncxint v3_wildcard
 caunder ncdint root v3_int_ncd
 leafunder ncdint-leaf ncdint v3_leaf_ec
+caunder nccmid root v3_int1
+caunder nccint2 nccmid v3_int_ncc
+leafunder nccint2-in nccint2 v3_leaf_in
+leafunder nccint2-out nccint2 v3_leaf_ec
+cat nccmid.crt >> nccint2-in.fullchain.pem
+cat nccmid.crt >> nccint2-out.fullchain.pem
+caunder nccint3 int v3_int_ncc
+leafunder nccint3-in nccint3 v3_leaf_in
+cat int.crt >> nccint3-in.fullchain.pem
 caunder ncroot - v3_root_nc
 leafunder ncroot-in ncroot v3_leaf_in
 leafunder ncroot-out ncroot v3_leaf_ec
 
 rm -rf ca.db ca.cnf
 chmod 600 ./*.key
-touch .complete .complete-2
+touch .complete .complete-3

@@ -627,6 +627,12 @@ static void test_name_constraints(void **s)
 	EXPECT(NULL, "nccint-in", "A.NTS.TEST.", NK_CERT_OK, NULL);
 	EXPECT(NULL, "nccint-out", "nts.test", NK_CERT_BAD_NAME, "outside the permitted names");
 	EXPECT(NULL, "nccint-out", "localhost", NK_CERT_BAD_NAME, "outside the permitted names");
+	/* a critically constrained CA with another intermediate above it: the
+	 * chain is cut there, and the CA checks BearSSL then cannot make (path
+	 * length counted from the leaf) are made by tlscert */
+	EXPECT(NULL, "nccint2-in", "a.nts.test", NK_CERT_OK, NULL);
+	EXPECT(NULL, "nccint2-out", "nts.test", NK_CERT_BAD_NAME, "outside the permitted names of certificate 2");
+	EXPECT(NULL, "nccint3-in", "nts.test", NK_CERT_BAD_USAGE, "certificate 3 allows 0 intermediate(s) below it");
 	/* excluded wins; an IP type with no subtree of the address's family */
 	EXPECT(NULL, "ncxint-in", "nts.test", NK_CERT_OK, NULL);
 	EXPECT(NULL, "ncxint-in", "127.0.0.1", NK_CERT_OK, NULL);
