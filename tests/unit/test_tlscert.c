@@ -1,7 +1,9 @@
 /*
  * Unit tests for lib/tlscert: trust stores, chain validation at injected
- * times, RFC 9525 name checks, skip_window, server credentials, and the
- * RFC 8448 §3 server certificate trusted directly.
+ * times, RFC 9525 name checks, skip_window, server credentials, the
+ * RFC 8448 §3 server certificate trusted directly, and the chain policy
+ * (SHA-1/MD5 signatures, RSA under 2048 bits, CA:TRUE leaves,
+ * intermediates' extKeyUsage, name constraints critical or not).
  *
  * The test PKI is made at start-up by tests/pki/gen.sh into
  * $NTSKIT_TMP/tlscert-pki (or /tmp/ntskit-tlscert-pki-UID when run by hand;
