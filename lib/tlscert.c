@@ -11,19 +11,34 @@
  *     issuer is a trust anchor (certificates after it are not part of the
  *     path and are ignored, as BearSSL ignores them); skipped when
  *     skip_window is set;
- *  3. the chain through br_x509_minimal: issuer/subject DN chaining,
+ *  3. on the path of a chain that reaches an anchor (see cert_policy()):
+ *     no MD2/MD4/MD5/SHA-1 signature on any certificate whose signature is
+ *     checked (a self-signed anchor's own signature never is, so a SHA-1
+ *     root stays usable), inner and outer signature algorithms equal, RSA
+ *     keys of at least 2048 bits, the leaf not a CA (basicConstraints cA),
+ *     an intermediate's extKeyUsage, if present, includes serverAuth
+ *     (anyExtendedKeyUsage alone does not do). A directly trusted leaf
+ *     (non-CA anchor, the same key) is the anchor: neither its signature
+ *     nor its key size is checked;
+ *  4. the chain through br_x509_minimal: issuer/subject DN chaining,
  *     signatures up to a trust anchor (or direct trust of the leaf's key
  *     for a non-CA anchor), basicConstraints CA on issuers, keyUsage,
- *     unknown critical extensions refused, RSA keys >= 1017 bits. BearSSL
+ *     unknown critical extensions refused. BearSSL
  *     also checks each window against the time given to it: t itself, or,
  *     with skip_window, a time inside every window of the path (the latest
  *     notBefore, which must not be after the earliest notAfter; when the
  *     windows do not overlap at all the chain is refused as malformed,
- *     since no single time makes it valid);
- *  4. the leaf key can sign (keyUsage digitalSignature when present) and, if
+ *     since no single time makes it valid). A certificate with critical
+ *     nameConstraints, which br_x509_minimal does not implement and would
+ *     refuse, cuts the chain in two runs: see nk_cert_validate;
+ *  5. nameConstraints (dNSName, iPAddress; RFC 5280 §4.2.1.10) of every CA
+ *     of the path and of the anchor that verified it, critical or not, on
+ *     the leaf's subjectAltName entries (see nc_apply()); the anchor's RSA
+ *     key size;
+ *  6. the leaf key can sign (keyUsage digitalSignature when present) and, if
  *     the leaf has extKeyUsage, it contains id-kp-serverAuth or
  *     anyExtendedKeyUsage (RFC 5280 §4.2.1.12);
- *  5. the host name (RFC 9525 §6.3): DNS-IDs and IP-IDs in subjectAltName
+ *  7. the host name (RFC 9525 §6.3): DNS-IDs and IP-IDs in subjectAltName
  *     only, never the CN; see name_matches().
  */
 #include <arpa/inet.h>
@@ -149,12 +164,69 @@ struct certinfo {
 	int64_t nb, na;
 	int has_san, has_eku;
 	struct span san, eku;          /* contents of the extnValue OCTET STRINGs */
+	struct span tbs_tlv;           /* the TBSCertificate as signed (tag and length too) */
+	struct span sigalg_in, sigalg_out; /* signature AlgorithmIdentifier TLVs: TBS, outer */
+	struct span sigoid;            /* the outer algorithm's OID contents */
+	struct span sig;               /* signatureValue BIT STRING contents */
+	struct span spki;              /* SubjectPublicKeyInfo contents */
+	int has_bc, bc_ca;
+	long bc_pathlen;               /* -1: none */
+	int has_ku;
+	unsigned ku0;                  /* first octet of the KeyUsage bits */
+	int has_nc, nc_critical;
+	struct span nc;                /* nameConstraints extnValue contents */
+	int other_critical;            /* a critical extension br_x509_minimal does not know */
 };
 
 static const unsigned char OID_SAN[] = { 0x55, 0x1d, 0x11 };
 static const unsigned char OID_EKU[] = { 0x55, 0x1d, 0x25 };
 static const unsigned char OID_KP_SERVERAUTH[] = { 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01 };
 static const unsigned char OID_ANY_EKU[] = { 0x55, 0x1d, 0x25, 0x00 };
+static const unsigned char OID_BC[] = { 0x55, 0x1d, 0x13 };
+static const unsigned char OID_KU[] = { 0x55, 0x1d, 0x0f };
+static const unsigned char OID_NC[] = { 0x55, 0x1d, 0x1e };
+
+/* Extensions br_x509_minimal processes or ignores even when critical
+ * (BearSSL 0.6, x509_minimal.t0): basicConstraints, keyUsage,
+ * subjectAltName, authority/subjectKeyIdentifier, issuerAltName,
+ * subjectDirectoryAttributes, cRLDistributionPoints, freshestCRL,
+ * authority/subjectInfoAccess. Any other critical extension makes it
+ * refuse the certificate (certificatePolicies is refused here too when
+ * critical, which is stricter than BearSSL). */
+static int ext_known_to_bearssl(struct span oid)
+{
+	static const unsigned char ce[] = { 0x13, 0x0f, 0x11, 0x23, 0x0e, 0x12, 0x09, 0x1f, 0x2e };
+	static const unsigned char pe[] = { 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01 };
+	if (oid.n == 3 && oid.p[0] == 0x55 && oid.p[1] == 0x1d)
+		return memchr(ce, oid.p[2], sizeof ce) != NULL;
+	return oid.n == sizeof pe + 1 && memcmp(oid.p, pe, sizeof pe) == 0
+		&& (oid.p[sizeof pe] == 0x01 || oid.p[sizeof pe] == 0x0b);
+}
+
+/* BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE,
+ * pathLenConstraint INTEGER (0..MAX) OPTIONAL }. 0 or -1. */
+static int parse_bc(struct span v, int *ca, long *pathlen)
+{
+	struct span seq, x;
+	*ca = 0;
+	*pathlen = -1;
+	if (der_expect(&v, 0x30, &seq) != 0 || v.n != 0)
+		return -1;
+	if (seq.n > 0 && seq.p[0] == 0x01) {
+		if (der_expect(&seq, 0x01, &x) != 0 || x.n != 1)
+			return -1;
+		*ca = x.p[0] != 0;
+	}
+	if (seq.n > 0) {
+		if (der_expect(&seq, 0x02, &x) != 0 || x.n < 1 || x.n > 3 || (x.p[0] & 0x80))
+			return -1;
+		long pl = 0;
+		for (size_t i = 0; i < x.n; i++)
+			pl = (pl << 8) | x.p[i];
+		*pathlen = pl;
+	}
+	return seq.n == 0 ? 0 : -1;
+}
 
 /* The TLV (tag, length, value) starting at in->p, as a span, advancing in. */
 static int der_tlv(struct span *in, unsigned want, struct span *tlv, struct span *val)
@@ -177,11 +249,11 @@ static int cert_parse(const unsigned char *der, size_t len, struct certinfo *ci,
 	if (der_expect(&in, 0x30, &cert) != 0 || in.n != 0)
 		return -1;
 	*why = "bad TBSCertificate";
-	if (der_expect(&cert, 0x30, &tbs) != 0)
+	if (der_tlv(&cert, 0x30, &ci->tbs_tlv, &tbs) != 0)
 		return -1;
 	if (tbs.n > 0 && tbs.p[0] == 0xa0 && der_read(&tbs, &tag, &v) != 0)   /* version */
 		return -1;
-	if (der_expect(&tbs, 0x02, &v) != 0 || der_expect(&tbs, 0x30, &v) != 0) /* serial, sigalg */
+	if (der_expect(&tbs, 0x02, &v) != 0 || der_tlv(&tbs, 0x30, &ci->sigalg_in, &v) != 0) /* serial, sigalg */
 		return -1;
 	*why = "bad issuer";
 	if (der_tlv(&tbs, 0x30, &ci->issuer_tlv, &ci->issuer) != 0)
@@ -195,8 +267,9 @@ static int cert_parse(const unsigned char *der, size_t len, struct certinfo *ci,
 	if (der_tlv(&tbs, 0x30, &ci->subject_tlv, &ci->subject) != 0)
 		return -1;
 	*why = "bad subjectPublicKeyInfo";
-	if (der_expect(&tbs, 0x30, &v) != 0)
+	if (der_expect(&tbs, 0x30, &ci->spki) != 0)
 		return -1;
+	ci->bc_pathlen = -1;
 	*why = "bad extensions";
 	while (tbs.n > 0) {
 		if (der_read(&tbs, &tag, &v) != 0)
@@ -212,11 +285,35 @@ static int cert_parse(const unsigned char *der, size_t len, struct certinfo *ci,
 			struct span ext, oid, val2;
 			if (der_expect(&exts, 0x30, &ext) != 0 || der_expect(&ext, 0x06, &oid) != 0)
 				return -1;
-			if (ext.n > 0 && ext.p[0] == 0x01 && der_expect(&ext, 0x01, &v) != 0)
-				return -1;             /* critical BOOLEAN */
+			int crit = 0;
+			if (ext.n > 0 && ext.p[0] == 0x01) {
+				if (der_expect(&ext, 0x01, &v) != 0 || v.n != 1)
+					return -1;     /* critical BOOLEAN */
+				crit = v.p[0] != 0;
+			}
 			if (der_expect(&ext, 0x04, &val2) != 0 || ext.n != 0)
 				return -1;
-			if (span_eq(oid, OID_SAN, sizeof OID_SAN)) {
+			if (crit && !ext_known_to_bearssl(oid) && !span_eq(oid, OID_NC, sizeof OID_NC))
+				ci->other_critical = 1;
+			if (span_eq(oid, OID_BC, sizeof OID_BC)) {
+				*why = "bad basicConstraints";
+				if (ci->has_bc || parse_bc(val2, &ci->bc_ca, &ci->bc_pathlen) != 0)
+					return -1;
+				ci->has_bc = 1;
+				*why = "bad extensions";
+			} else if (span_eq(oid, OID_KU, sizeof OID_KU)) {
+				struct span bits, kv = val2;
+				if (ci->has_ku || der_expect(&kv, 0x03, &bits) != 0 || kv.n != 0 || bits.n < 1)
+					return -1;
+				ci->has_ku = 1;
+				ci->ku0 = bits.n > 1 ? bits.p[1] : 0;
+			} else if (span_eq(oid, OID_NC, sizeof OID_NC)) {
+				if (ci->has_nc)
+					return -1;
+				ci->has_nc = 1;
+				ci->nc_critical = crit;
+				ci->nc = val2;
+			} else if (span_eq(oid, OID_SAN, sizeof OID_SAN)) {
 				if (ci->has_san)
 					return -1;     /* RFC 5280 §4.2: at most one instance */
 				ci->has_san = 1;
@@ -230,7 +327,8 @@ static int cert_parse(const unsigned char *der, size_t len, struct certinfo *ci,
 		}
 	}
 	*why = "bad signature fields";
-	if (der_expect(&cert, 0x30, &v) != 0 || der_expect(&cert, 0x03, &v) != 0 || cert.n != 0)
+	if (der_tlv(&cert, 0x30, &ci->sigalg_out, &v) != 0 || der_expect(&v, 0x06, &ci->sigoid) != 0
+		|| der_expect(&cert, 0x03, &ci->sig) != 0 || cert.n != 0)
 		return -1;
 	*why = "";
 	return 0;
@@ -406,8 +504,9 @@ static int name_matches(const struct certinfo *ci, const char *host_in)
 	return found;
 }
 
-/* id-kp-serverAuth or anyExtendedKeyUsage in ExtKeyUsageSyntax. 1, 0, -1. */
-static int eku_server_ok(const struct certinfo *ci)
+/* id-kp-serverAuth (or, if any_ok, anyExtendedKeyUsage) in
+ * ExtKeyUsageSyntax; no extKeyUsage at all allows everything. 1, 0, -1. */
+static int eku_server_ok(const struct certinfo *ci, int any_ok)
 {
 	struct span seq, e = ci->eku;
 	if (!ci->has_eku)
@@ -419,10 +518,436 @@ static int eku_server_ok(const struct certinfo *ci)
 		if (der_expect(&seq, 0x06, &oid) != 0)
 			return -1;
 		if (span_eq(oid, OID_KP_SERVERAUTH, sizeof OID_KP_SERVERAUTH)
-			|| span_eq(oid, OID_ANY_EKU, sizeof OID_ANY_EKU))
+			|| (any_ok && span_eq(oid, OID_ANY_EKU, sizeof OID_ANY_EKU)))
 			return 1;
 	}
 	return 0;
+}
+
+/* ------------------------------------------- chain policy (items 9-12) */
+
+/* Signature algorithms by OID: hash (BearSSL id), signer key type, and
+ * the name of a broken hash (refused wherever a signature is checked). */
+static const struct sigalg {
+	unsigned char oid[9];
+	unsigned char len;
+	int hash, kt;
+	const char *weak;
+} sigalgs[] = {
+	{ { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x02 }, 9, 0, BR_KEYTYPE_RSA, "MD2" },
+	{ { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x03 }, 9, 0, BR_KEYTYPE_RSA, "MD4" },
+	{ { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x04 }, 9, br_md5_ID, BR_KEYTYPE_RSA, "MD5" },
+	{ { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05 }, 9, br_sha1_ID, BR_KEYTYPE_RSA, "SHA-1" },
+	{ { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0e }, 9, br_sha224_ID, BR_KEYTYPE_RSA, NULL },
+	{ { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b }, 9, br_sha256_ID, BR_KEYTYPE_RSA, NULL },
+	{ { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c }, 9, br_sha384_ID, BR_KEYTYPE_RSA, NULL },
+	{ { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d }, 9, br_sha512_ID, BR_KEYTYPE_RSA, NULL },
+	{ { 0x2b, 0x0e, 0x03, 0x02, 0x03 }, 5, br_md5_ID, BR_KEYTYPE_RSA, "MD5" },     /* OIW md5WithRSA */
+	{ { 0x2b, 0x0e, 0x03, 0x02, 0x1d }, 5, br_sha1_ID, BR_KEYTYPE_RSA, "SHA-1" },  /* OIW sha1WithRSA */
+	{ { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01 }, 7, br_sha1_ID, BR_KEYTYPE_EC, "SHA-1" },
+	{ { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x01 }, 8, br_sha224_ID, BR_KEYTYPE_EC, NULL },
+	{ { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02 }, 8, br_sha256_ID, BR_KEYTYPE_EC, NULL },
+	{ { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03 }, 8, br_sha384_ID, BR_KEYTYPE_EC, NULL },
+	{ { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04 }, 8, br_sha512_ID, BR_KEYTYPE_EC, NULL },
+	{ { 0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x03 }, 7, br_sha1_ID, 0, "SHA-1" },   /* dsa-with-sha1 */
+};
+
+static const struct sigalg *sigalg_find(struct span oid)
+{
+	for (size_t i = 0; i < sizeof sigalgs / sizeof sigalgs[0]; i++)
+		if (span_eq(oid, sigalgs[i].oid, sigalgs[i].len))
+			return &sigalgs[i];
+	return NULL;
+}
+
+static const unsigned char OID_RSA_ENC[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01 };
+static const unsigned char OID_EC_PUB[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01 };
+static const unsigned char OID_P256[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+static const unsigned char OID_P384[] = { 0x2b, 0x81, 0x04, 0x00, 0x22 };
+static const unsigned char OID_P521[] = { 0x2b, 0x81, 0x04, 0x00, 0x23 };
+
+/* The RSA or EC (named P-256/384/521) key of a SubjectPublicKeyInfo,
+ * pointing into the DER. 1 key set, 0 another key type, -1 malformed. */
+static int spki_key(struct span spki, br_x509_pkey *pk)
+{
+	struct span alg, oid, bits;
+	memset(pk, 0, sizeof *pk);
+	if (der_expect(&spki, 0x30, &alg) != 0 || der_expect(&alg, 0x06, &oid) != 0
+		|| der_expect(&spki, 0x03, &bits) != 0 || spki.n != 0 || bits.n < 1 || bits.p[0] != 0)
+		return -1;
+	bits.p++;
+	bits.n--;
+	if (span_eq(oid, OID_RSA_ENC, sizeof OID_RSA_ENC)) {
+		struct span seq, n, e;
+		if (der_expect(&bits, 0x30, &seq) != 0 || bits.n != 0 || der_expect(&seq, 0x02, &n) != 0
+			|| der_expect(&seq, 0x02, &e) != 0 || seq.n != 0)
+			return -1;
+		while (n.n > 0 && n.p[0] == 0) {
+			n.p++;
+			n.n--;
+		}
+		while (e.n > 0 && e.p[0] == 0) {
+			e.p++;
+			e.n--;
+		}
+		if (n.n == 0 || e.n == 0)
+			return -1;
+		pk->key_type = BR_KEYTYPE_RSA;
+		pk->key.rsa.n = (unsigned char *)(uintptr_t)n.p;
+		pk->key.rsa.nlen = n.n;
+		pk->key.rsa.e = (unsigned char *)(uintptr_t)e.p;
+		pk->key.rsa.elen = e.n;
+		return 1;
+	}
+	if (span_eq(oid, OID_EC_PUB, sizeof OID_EC_PUB)) {
+		struct span cv;
+		int curve;
+		if (der_expect(&alg, 0x06, &cv) != 0)
+			return 0;             /* explicit parameters: not supported */
+		if (span_eq(cv, OID_P256, sizeof OID_P256))
+			curve = BR_EC_secp256r1;
+		else if (span_eq(cv, OID_P384, sizeof OID_P384))
+			curve = BR_EC_secp384r1;
+		else if (span_eq(cv, OID_P521, sizeof OID_P521))
+			curve = BR_EC_secp521r1;
+		else
+			return 0;
+		if (bits.n == 0)
+			return -1;
+		pk->key_type = BR_KEYTYPE_EC;
+		pk->key.ec.curve = curve;
+		pk->key.ec.q = (unsigned char *)(uintptr_t)bits.p;
+		pk->key.ec.qlen = bits.n;
+		return 1;
+	}
+	return 0;
+}
+
+/* Size of an RSA modulus in bits (leading zero octets already stripped). */
+static unsigned rsa_bits(const br_rsa_public_key *k)
+{
+	const unsigned char *n = k->n;
+	size_t nl = k->nlen;
+	while (nl > 0 && n[0] == 0) {
+		n++;
+		nl--;
+	}
+	if (nl == 0)
+		return 0;
+	unsigned bits = (unsigned)nl * 8;
+	for (unsigned char top = n[0]; !(top & 0x80); top <<= 1)
+		bits--;
+	return bits;
+}
+
+/* Is the signature of ci made by pk? 1 yes, 0 no, -1 algorithm not
+ * supported or not for this key type (broken hashes included). */
+static int cert_sig_ok(const struct certinfo *ci, const br_x509_pkey *pk)
+{
+	const struct sigalg *a = sigalg_find(ci->sigoid);
+	const br_hash_class *h;
+	const unsigned char *hoid;
+	if (a == NULL || a->weak != NULL || a->kt != pk->key_type)
+		return -1;
+	switch (a->hash) {
+	case br_sha224_ID: h = &br_sha224_vtable; hoid = BR_HASH_OID_SHA224; break;
+	case br_sha256_ID: h = &br_sha256_vtable; hoid = BR_HASH_OID_SHA256; break;
+	case br_sha384_ID: h = &br_sha384_vtable; hoid = BR_HASH_OID_SHA384; break;
+	case br_sha512_ID: h = &br_sha512_vtable; hoid = BR_HASH_OID_SHA512; break;
+	default: return -1;
+	}
+	br_hash_compat_context hc;
+	unsigned char hv[64], out[64];
+	size_t hl = (h->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK;
+	h->init(&hc.vtable);
+	h->update(&hc.vtable, ci->tbs_tlv.p, ci->tbs_tlv.n);
+	h->out(&hc.vtable, hv);
+	if (ci->sig.n < 2 || ci->sig.p[0] != 0)
+		return 0;
+	const unsigned char *sg = ci->sig.p + 1;
+	size_t sl = ci->sig.n - 1;
+	if (pk->key_type == BR_KEYTYPE_RSA)
+		return br_rsa_pkcs1_vrfy_get_default()(sg, sl, hoid, hl, &pk->key.rsa, out) == 1
+			&& memcmp(out, hv, hl) == 0;
+	return br_ecdsa_vrfy_asn1_get_default()(&nk_ec_all, hv, hl, &pk->key.ec, sg, sl) == 1;
+}
+
+static const char *cert_role(size_t i)
+{
+	return i == 0 ? "leaf" : "intermediate";
+}
+
+#define NK_RSA_MIN_BITS 2048
+
+/* Checks on certificate i of the path that br_x509_minimal does not make.
+ * signed_: its signature is verified (not a directly trusted leaf):
+ * RFC 5280 §4.1.1.2 (both algorithm fields equal), no MD2/MD4/MD5/SHA-1,
+ * RSA keys of at least 2048 bits. Always: the leaf is not a CA
+ * (basicConstraints cA), an intermediate's extKeyUsage, if present,
+ * includes id-kp-serverAuth (anyExtendedKeyUsage alone does not do:
+ * CA/Browser Forum Baseline Requirements §7.1.2.10.6 want serverAuth in
+ * a TLS CA and forbid anyExtendedKeyUsage there). */
+static enum nk_cert_status cert_policy(const struct certinfo *ci, size_t i, int signed_, struct nk_err *e)
+{
+	if (signed_) {
+		if (ci->sigalg_in.n != ci->sigalg_out.n
+			|| memcmp(ci->sigalg_in.p, ci->sigalg_out.p, ci->sigalg_in.n) != 0) {
+			nk_errf(e, "certificate %zu (%s): the signature algorithm inside TBSCertificate differs from the outer one",
+				i + 1, cert_role(i));
+			return NK_CERT_MALFORMED;
+		}
+		const struct sigalg *a = sigalg_find(ci->sigoid);
+		if (a != NULL && a->weak != NULL) {
+			nk_errf(e, "certificate %zu (%s) signed with %s: refused", i + 1, cert_role(i), a->weak);
+			return NK_CERT_UNSUPPORTED;
+		}
+		br_x509_pkey pk;
+		if (spki_key(ci->spki, &pk) == 1 && pk.key_type == BR_KEYTYPE_RSA
+			&& rsa_bits(&pk.key.rsa) < NK_RSA_MIN_BITS) {
+			nk_errf(e, "certificate %zu (%s) has a %u-bit RSA key: refused (at least %d bits)",
+				i + 1, cert_role(i), rsa_bits(&pk.key.rsa), NK_RSA_MIN_BITS);
+			return NK_CERT_UNSUPPORTED;
+		}
+	}
+	if (i == 0 && ci->bc_ca) {
+		nk_errf(e, "certificate 1 (leaf) is a CA certificate (basicConstraints CA:TRUE): refused as a server certificate");
+		return NK_CERT_BAD_USAGE;
+	}
+	if (i > 0) {
+		int k = eku_server_ok(ci, 0);
+		if (k < 0) {
+			nk_errf(e, "certificate %zu (intermediate) extKeyUsage is malformed", i + 1);
+			return NK_CERT_MALFORMED;
+		}
+		if (k == 0) {
+			nk_errf(e, "certificate %zu (intermediate) extKeyUsage does not include serverAuth: refused", i + 1);
+			return NK_CERT_BAD_USAGE;
+		}
+	}
+	return NK_CERT_OK;
+}
+
+/* What br_x509_minimal checks on a CA certificate, for certificates it
+ * does not see as CAs (see the segments in nk_cert_validate): cA set,
+ * pathLenConstraint (i - 1 intermediates below it), keyCertSign when
+ * keyUsage is present, no critical extension it would not know. */
+static enum nk_cert_status ca_checks(const struct certinfo *ci, size_t i, struct nk_err *e)
+{
+	if (!ci->bc_ca) {
+		nk_errf(e, "certificate chain: certificate %zu is not a CA (basicConstraints)", i + 1);
+		return NK_CERT_BAD_USAGE;
+	}
+	if (ci->bc_pathlen >= 0 && (long)i - 1 > ci->bc_pathlen) {
+		nk_errf(e, "certificate chain: certificate %zu allows %ld intermediate(s) below it, the chain has %zu",
+			i + 1, ci->bc_pathlen, i - 1);
+		return NK_CERT_BAD_USAGE;
+	}
+	if (ci->has_ku && !(ci->ku0 & 0x04)) {
+		nk_errf(e, "certificate chain: certificate %zu key usage lacks keyCertSign", i + 1);
+		return NK_CERT_BAD_USAGE;
+	}
+	if (ci->other_critical) {
+		nk_errf(e, "certificate chain: certificate %zu has an unsupported critical extension", i + 1);
+		return NK_CERT_UNSUPPORTED;
+	}
+	return NK_CERT_OK;
+}
+
+/* ------------------------------------------------- name constraints */
+
+static int ci_eqn(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lc(a[i]) != lc(b[i]))
+			return 0;
+	return 1;
+}
+
+/* RFC 5280 §4.2.1.10 dNSName subtree: the base and every name made by
+ * adding labels on its left ("nts.test": nts.test, a.nts.test, not
+ * xnts.test); a base with a leading dot (".nts.test", as OpenSSL and
+ * others read it): proper subdomains only; an empty base: every name.
+ * Names are compared as strings, so a wildcard "*.nts.test" is inside
+ * the subtree of nts.test and of .nts.test. One final dot is ignored. */
+static int dns_in_subtree(const unsigned char *nm, size_t nn, const unsigned char *c, size_t cn)
+{
+	if (nn > 0 && nm[nn - 1] == '.')
+		nn--;
+	if (cn > 0 && c[cn - 1] == '.')
+		cn--;
+	if (cn == 0)
+		return 1;
+	if (nn < cn || !ci_eqn(nm + nn - cn, c, cn))
+		return 0;
+	if (c[0] == '.')
+		return nn > cn;
+	return nn == cn || nm[nn - cn - 1] == '.';
+}
+
+/* For excluded subtrees: can the name denote something inside? Also true
+ * for a wildcard "*.R" when the base is one label over R (the wildcard
+ * may stand for that label). */
+static int dns_may_be_in(const unsigned char *nm, size_t nn, const unsigned char *c, size_t cn)
+{
+	if (dns_in_subtree(nm, nn, c, cn))
+		return 1;
+	if (nn > 0 && nm[nn - 1] == '.')
+		nn--;
+	if (cn > 0 && c[cn - 1] == '.')
+		cn--;
+	if (nn < 3 || nm[0] != '*' || nm[1] != '.' || cn == 0 || c[0] == '.')
+		return 0;
+	size_t rn = nn - 1;                   /* ".R" */
+	return cn > rn && ci_eqn(c + cn - rn, nm + 1, rn) && memchr(c, '.', cn - rn) == NULL;
+}
+
+static int ip_in_subtree(const unsigned char *ip, size_t il, const unsigned char *c, size_t cl)
+{
+	if (cl != 2 * il)
+		return 0;                         /* the other address family */
+	for (size_t i = 0; i < il; i++)
+		if ((ip[i] ^ c[i]) & c[il + i])
+			return 0;
+	return 1;
+}
+
+/* A CIDR mask: ones, then zeros. */
+static int mask_ok(const unsigned char *m, size_t n)
+{
+	int zero = 0;
+	for (size_t i = 0; i < n; i++)
+		for (int b = 7; b >= 0; b--) {
+			if (!(m[i] >> b & 1))
+				zero = 1;
+			else if (zero)
+				return 0;
+		}
+	return 1;
+}
+
+static const char *gn_form(unsigned tag)
+{
+	switch (tag) {
+	case 0xa0: return "otherName";
+	case 0x81: return "rfc822Name (email)";
+	case 0xa3: return "x400Address";
+	case 0xa4: return "directoryName";
+	case 0xa5: return "ediPartyName";
+	case 0x86: return "uniformResourceIdentifier";
+	case 0x88: return "registeredID";
+	default:   return "unknown";
+	}
+}
+
+/* Does any subtree of type tag in subs hold the name? excl: the
+ * "may denote" reading for wildcards. */
+static int subtrees_match(struct span subs, unsigned tag, const unsigned char *nm, size_t nn, int excl)
+{
+	while (subs.n > 0) {
+		struct span st, base;
+		unsigned bt;
+		if (der_expect(&subs, 0x30, &st) != 0 || der_read(&st, &bt, &base) != 0)
+			return 0;                 /* checked before */
+		if (bt != tag)
+			continue;
+		if (tag == 0x82 && (excl ? dns_may_be_in(nm, nn, base.p, base.n) : dns_in_subtree(nm, nn, base.p, base.n)))
+			return 1;
+		if (tag == 0x87 && ip_in_subtree(nm, nn, base.p, base.n))
+			return 1;
+	}
+	return 0;
+}
+
+static void name_str(unsigned tag, const unsigned char *p, size_t n, char *out, size_t cap)
+{
+	if (tag == 0x87) {
+		if (inet_ntop(n == 4 ? AF_INET : AF_INET6, p, out, (socklen_t)cap) == NULL)
+			snprintf(out, cap, "?");
+		return;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < n && k + 1 < cap; i++)
+		out[k++] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
+	out[k] = 0;
+}
+
+/* Apply one nameConstraints extension (of "who") to the leaf's
+ * subjectAltName dNSName and iPAddress entries (the CN is never used as a
+ * name, so it is not checked). Excluded subtrees win; a type with a
+ * permitted subtree puts every name of that type without a matching
+ * subtree outside (an IPv4 address with only IPv6 subtrees too).
+ * minimum/maximum (which RFC 5280 forbids) are malformed; other name
+ * forms are refused in a critical extension and ignored otherwise. */
+static enum nk_cert_status nc_apply(struct span nc, int critical, const struct certinfo *leaf,
+	const char *who, struct nk_err *e)
+{
+	struct span seq, in = nc, sub[2] = { { NULL, 0 }, { NULL, 0 } };
+	int has[2] = { 0, 0 }, perm[2] = { 0, 0 };   /* permitted dNSName, iPAddress present */
+	if (der_expect(&in, 0x30, &seq) != 0 || in.n != 0)
+		goto bad;
+	while (seq.n > 0) {
+		unsigned tag;
+		struct span v;
+		if (der_read(&seq, &tag, &v) != 0 || (tag != 0xa0 && tag != 0xa1) || has[tag & 1])
+			goto bad;
+		has[tag & 1] = 1;
+		sub[tag & 1] = v;
+	}
+	for (int k = 0; k < 2; k++) {
+		struct span s = sub[k];
+		if (has[k] && s.n == 0)
+			goto bad;                 /* SIZE (1..MAX) */
+		while (s.n > 0) {
+			struct span st, base;
+			unsigned bt;
+			if (der_expect(&s, 0x30, &st) != 0 || der_read(&st, &bt, &base) != 0 || st.n != 0)
+				goto bad;
+			if (bt == 0x82) {
+				perm[0] |= k == 0;
+			} else if (bt == 0x87) {
+				if ((base.n != 8 && base.n != 32) || !mask_ok(base.p + base.n / 2, base.n / 2))
+					goto bad;
+				perm[1] |= k == 0;
+			} else if (critical) {
+				nk_errf(e, "%s: critical nameConstraints on %s names are not supported: refused",
+					who, gn_form(bt));
+				return NK_CERT_UNSUPPORTED;
+			}
+		}
+	}
+	if (!leaf->has_san)
+		return NK_CERT_OK;
+	struct span gns, sans = leaf->san;
+	if (der_expect(&sans, 0x30, &gns) != 0 || sans.n != 0) {
+		nk_errf(e, "certificate subjectAltName is malformed");
+		return NK_CERT_MALFORMED;
+	}
+	while (gns.n > 0) {
+		unsigned tag;
+		struct span v;
+		char nm[300];
+		if (der_read(&gns, &tag, &v) != 0) {
+			nk_errf(e, "certificate subjectAltName is malformed");
+			return NK_CERT_MALFORMED;
+		}
+		if (tag != 0x82 && !(tag == 0x87 && (v.n == 4 || v.n == 16)))
+			continue;
+		const char *kind = tag == 0x82 ? "DNS name" : "IP address";
+		if (has[1] && subtrees_match(sub[1], tag, v.p, v.n, 1)) {
+			name_str(tag, v.p, v.n, nm, sizeof nm);
+			nk_errf(e, "%s %s of certificate 1 (leaf) is in the excluded names of %s", kind, nm, who);
+			return NK_CERT_BAD_NAME;
+		}
+		if (perm[tag == 0x87] && !subtrees_match(sub[0], tag, v.p, v.n, 0)) {
+			name_str(tag, v.p, v.n, nm, sizeof nm);
+			nk_errf(e, "%s %s of certificate 1 (leaf) is outside the permitted names of %s", kind, nm, who);
+			return NK_CERT_BAD_NAME;
+		}
+	}
+	return NK_CERT_OK;
+bad:
+	nk_errf(e, "%s: nameConstraints are malformed", who);
+	return NK_CERT_MALFORMED;
 }
 
 /* ------------------------------------------------------ trust store */
@@ -430,6 +955,7 @@ static int eku_server_ok(const struct certinfo *ci)
 void nk_trust_init(struct nk_trust *t)
 {
 	t->ta = NULL;
+	t->nc = NULL;
 	t->n = 0;
 	t->cap = 0;
 }
@@ -437,8 +963,9 @@ void nk_trust_init(struct nk_trust *t)
 void nk_trust_free(struct nk_trust *t)
 {
 	for (size_t i = 0; i < t->n; i++)
-		free(t->ta[i].dn.data);   /* one block: DN then key bytes */
+		free(t->ta[i].dn.data);   /* one block: DN, key bytes, nameConstraints */
 	free(t->ta);
+	free(t->nc);
 	nk_trust_init(t);
 }
 
@@ -470,7 +997,8 @@ static void dn_append(void *ctx, const void *buf, size_t len)
 static const char *x509_err_str(int err);
 
 /* Decode one DER certificate into an anchor; 1 added, 0 skipped
- * (unsupported key type), -1 error. */
+ * (unsupported key type, or a certificate BearSSL decodes but the reader
+ * above does not), -1 error. */
 static int trust_add(struct nk_trust *t, const void *der, size_t len, const char *what, struct nk_err *e)
 {
 	br_x509_decoder_context dc;
@@ -487,7 +1015,16 @@ static int trust_add(struct nk_trust *t, const void *der, size_t len, const char
 		return -1;
 	}
 	size_t klen = pk->key_type == BR_KEYTYPE_RSA ? pk->key.rsa.nlen + pk->key.rsa.elen : pk->key.ec.qlen;
-	unsigned char *blk = malloc(dn.n + klen + 1);
+	/* the anchor's nameConstraints; a certificate our reader cannot parse
+	 * (BearSSL could) is skipped rather than trusted without them */
+	struct certinfo ci;
+	const char *why;
+	if (cert_parse(der, len, &ci, &why) != 0) {
+		free(dn.p);
+		return 0;
+	}
+	size_t nclen = ci.has_nc ? ci.nc.n : 0;
+	unsigned char *blk = malloc(dn.n + klen + nclen + 1);
 	if (blk == NULL) {
 		free(dn.p);
 		nk_errf(e, "%s: out of memory", what);
@@ -496,13 +1033,16 @@ static int trust_add(struct nk_trust *t, const void *der, size_t len, const char
 	if (t->n == t->cap) {
 		size_t nc = t->cap ? 2 * t->cap : 16;
 		br_x509_trust_anchor *na = realloc(t->ta, nc * sizeof *na);
-		if (na == NULL) {
+		if (na != NULL)
+			t->ta = na;
+		struct nk_trust_nc *nn = na == NULL ? NULL : realloc(t->nc, nc * sizeof *nn);
+		if (nn == NULL) {
 			free(blk);
 			free(dn.p);
 			nk_errf(e, "%s: out of memory", what);
 			return -1;
 		}
-		t->ta = na;
+		t->nc = nn;
 		t->cap = nc;
 	}
 	br_x509_trust_anchor *ta = &t->ta[t->n];
@@ -528,6 +1068,11 @@ static int trust_add(struct nk_trust *t, const void *der, size_t len, const char
 		ta->pkey.key.ec.q = k;
 		ta->pkey.key.ec.qlen = pk->key.ec.qlen;
 	}
+	t->nc[t->n].der = blk + dn.n + klen;
+	t->nc[t->n].len = nclen;
+	t->nc[t->n].critical = ci.nc_critical;
+	if (nclen)
+		memcpy(blk + dn.n + klen, ci.nc.p, nclen);
 	t->n++;
 	return 1;
 }
@@ -847,6 +1392,96 @@ static int anchor_dn(const struct nk_trust *t, struct span dn_tlv, int need_ca)
 	return 0;
 }
 
+/* Is the leaf directly trusted as br_x509_minimal sees it: a non-CA
+ * anchor with the leaf's subject DN and the same key? */
+static int leaf_direct(const struct nk_trust *t, const struct certinfo *leaf)
+{
+	br_x509_pkey pk;
+	if (spki_key(leaf->spki, &pk) != 1)
+		return 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const br_x509_trust_anchor *ta = &t->ta[i];
+		if ((ta->flags & BR_X509_TA_CA) || ta->pkey.key_type != pk.key_type
+			|| ta->dn.len != leaf->subject_tlv.n || memcmp(ta->dn.data, leaf->subject_tlv.p, ta->dn.len) != 0)
+			continue;
+		if (pk.key_type == BR_KEYTYPE_RSA) {
+			br_rsa_public_key a = ta->pkey.key.rsa;
+			while (a.nlen > 0 && a.n[0] == 0) {
+				a.n++;
+				a.nlen--;
+			}
+			while (a.elen > 0 && a.e[0] == 0) {
+				a.e++;
+				a.elen--;
+			}
+			if (a.nlen == pk.key.rsa.nlen && a.elen == pk.key.rsa.elen
+				&& memcmp(a.n, pk.key.rsa.n, a.nlen) == 0 && memcmp(a.e, pk.key.rsa.e, a.elen) == 0)
+				return 1;
+		} else if (ta->pkey.key.ec.curve == pk.key.ec.curve && ta->pkey.key.ec.qlen == pk.key.ec.qlen
+			&& memcmp(ta->pkey.key.ec.q, pk.key.ec.q, pk.key.ec.qlen) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The first CA anchor (BearSSL's order) with ci's issuer name whose key
+ * verifies ci's signature; t->n when there is none. */
+static size_t anchor_of(const struct nk_trust *t, const struct certinfo *ci)
+{
+	for (size_t a = 0; a < t->n; a++) {
+		const br_x509_trust_anchor *ta = &t->ta[a];
+		if ((ta->flags & BR_X509_TA_CA) && ta->dn.len == ci->issuer_tlv.n
+			&& memcmp(ta->dn.data, ci->issuer_tlv.p, ta->dn.len) == 0 && cert_sig_ok(ci, &ta->pkey) == 1)
+			return a;
+	}
+	return t->n;
+}
+
+static enum nk_cert_status chain_err(unsigned err, struct nk_err *e)
+{
+	nk_errf(e, "certificate chain: %s", x509_err_str((int)err));
+	return x509_err_status((int)err);
+}
+
+/* br_x509_minimal over der[from..to-1] with the anchors ta[0..nta-1] at
+ * the given time; *end is the certificate at which the chain was accepted
+ * (BearSSL ignores the ones after it). 0 or a BR_ERR_X509_* code. */
+static unsigned run_minimal(br_x509_minimal_context *xc, const br_x509_trust_anchor *ta, size_t nta,
+	const unsigned char *const *der, const size_t *der_len, size_t from, size_t to,
+	uint32_t days, uint32_t secs, size_t *end)
+{
+	br_x509_minimal_init_full(xc, ta, nta);
+	/* the fast BearSSL implementations (default getters), not the generic ones */
+	br_x509_minimal_set_ecdsa(xc, &nk_ec_all, br_ecdsa_vrfy_asn1_get_default());
+	br_x509_minimal_set_rsa(xc, br_rsa_pkcs1_vrfy_get_default());
+	br_x509_minimal_set_time(xc, days, secs);
+	xc->vtable->start_chain(&xc->vtable, NULL);   /* names are checked here, not by BearSSL */
+	*end = to - 1;
+	for (size_t i = from; i < to; i++) {
+		xc->vtable->start_cert(&xc->vtable, (uint32_t)der_len[i]);
+		xc->vtable->append(&xc->vtable, der[i], der_len[i]);
+		xc->vtable->end_cert(&xc->vtable);
+		/* a key is there only once the engine has accepted the chain */
+		if (xc->vtable->get_pkey(&xc->vtable, NULL) != NULL) {
+			*end = i;
+			break;
+		}
+	}
+	return xc->vtable->end_chain(&xc->vtable);
+}
+
+static enum nk_cert_status take_leaf_key(br_x509_minimal_context *xc, struct nk_certval_result *res,
+	unsigned *usages, struct nk_err *e)
+{
+	const br_x509_pkey *pk = xc->vtable->get_pkey(&xc->vtable, usages);
+	if (pk == NULL || nk_pubkey_set(&res->leaf_key, pk) != 0) {
+		nk_errf(e, "certificate key unsupported");
+		return NK_CERT_UNSUPPORTED;
+	}
+	return NK_CERT_OK;
+}
+
 enum nk_cert_status nk_cert_validate(const struct nk_trust *t,
 	const unsigned char *const *der, const size_t *der_len, size_t n,
 	const struct nk_certval_opts *o, struct nk_certval_result *res,
@@ -926,39 +1561,140 @@ enum nk_cert_status nk_cert_validate(const struct nk_trust *t,
 		vt = max_nb;
 	}
 
-	/* 3. the chain through br_x509_minimal */
-	uint32_t days, secs;
-	bearssl_time(vt, &days, &secs);
-	br_x509_minimal_init_full(&xc, t->ta, t->n);
-	/* the fast BearSSL implementations (default getters), not the generic ones */
-	br_x509_minimal_set_ecdsa(&xc, &nk_ec_all, br_ecdsa_vrfy_asn1_get_default());
-	br_x509_minimal_set_rsa(&xc, br_rsa_pkcs1_vrfy_get_default());
-	br_x509_minimal_set_time(&xc, days, secs);
-	xc.vtable->start_chain(&xc.vtable, NULL);   /* names are checked below, not by BearSSL */
-	for (size_t i = 0; i < n; i++) {
-		xc.vtable->start_cert(&xc.vtable, (uint32_t)der_len[i]);
-		xc.vtable->append(&xc.vtable, der[i], der_len[i]);
-		xc.vtable->end_cert(&xc.vtable);
-	}
-	unsigned err = xc.vtable->end_chain(&xc.vtable);
-	if (err != BR_ERR_OK) {
-		enum nk_cert_status st = x509_err_status((int)err);
-		nk_errf(e, "certificate chain: %s", x509_err_str((int)err));
-		return st;
-	}
-	unsigned usages = 0;
-	const br_x509_pkey *pk = xc.vtable->get_pkey(&xc.vtable, &usages);
-	if (pk == NULL || nk_pubkey_set(&res->leaf_key, pk) != 0) {
-		nk_errf(e, "certificate key unsupported");
-		return NK_CERT_UNSUPPORTED;
+	/* 3. checks br_x509_minimal does not make, on the path found above
+	 * (a directly trusted leaf is the anchor: its own signature is not
+	 * checked, so neither is its algorithm nor its key size) */
+	int direct = found && last == 0 && leaf_direct(t, &leaf);
+	enum nk_cert_status st;
+	for (size_t i = 0; found && i <= last; i++) {   /* !found: BearSSL says untrusted */
+		cert_parse(der[i], der_len[i], &ci, &why);
+		if ((st = cert_policy(&ci, i, !direct, e)) != NK_CERT_OK)
+			return st;
 	}
 
-	/* 4. usage */
+	/* 4. the chain through br_x509_minimal. It refuses the critical
+	 * nameConstraints it does not implement, so the chain is cut at each
+	 * certificate k that has them: BearSSL validates the certificates
+	 * below k with k's name and key as their only anchor, k's own
+	 * signature, name chaining and CA checks are made here, and the rest
+	 * of the chain goes to BearSSL again with the real anchors. */
+	uint32_t days, secs;
+	unsigned usages = 0;
+	size_t seg = 0, pend = n - 1, end;
+	int cut = 0;
+	bearssl_time(vt, &days, &secs);
+	for (size_t k = 1; !direct && k <= last && k < n; k++) {
+		cert_parse(der[k], der_len[k], &ci, &why);
+		if (!ci.nc_critical)
+			continue;
+		br_x509_trust_anchor sa;
+		memset(&sa, 0, sizeof sa);
+		sa.dn.data = (unsigned char *)(uintptr_t)ci.subject_tlv.p;
+		sa.dn.len = ci.subject_tlv.n;
+		sa.flags = BR_X509_TA_CA;
+		if (spki_key(ci.spki, &sa.pkey) != 1) {
+			nk_errf(e, "certificate chain: certificate %zu has an unsupported key", k + 1);
+			return NK_CERT_UNSUPPORTED;
+		}
+		cut = 1;
+		if (k > seg) {
+			unsigned err = run_minimal(&xc, &sa, 1, der, der_len, seg, k, days, secs, &end);
+			if (err == 0 && end != k - 1)
+				err = BR_ERR_X509_NOT_TRUSTED;
+			if (err != 0)
+				return chain_err(err, e);
+			if (seg == 0 && (st = take_leaf_key(&xc, res, &usages, e)) != NK_CERT_OK)
+				return st;
+		}
+		if ((st = ca_checks(&ci, k, e)) != NK_CERT_OK)
+			return st;
+		if (k == last) {              /* issued by an anchor */
+			if (anchor_of(t, &ci) == t->n) {
+				nk_errf(e, "certificate chain: no trust anchor verifies the signature of certificate %zu", k + 1);
+				return NK_CERT_UNTRUSTED;
+			}
+			pend = k;
+			seg = n;
+			break;
+		}
+		struct certinfo up;           /* issued by certificate k + 1 */
+		br_x509_pkey upk;
+		cert_parse(der[k + 1], der_len[k + 1], &up, &why);
+		if (!(ci.issuer_tlv.n == up.subject_tlv.n && memcmp(ci.issuer_tlv.p, up.subject_tlv.p, up.subject_tlv.n) == 0))
+			return chain_err(BR_ERR_X509_DN_MISMATCH, e);
+		int r = spki_key(up.spki, &upk) == 1 ? cert_sig_ok(&ci, &upk) : -1;
+		if (r <= 0)
+			return chain_err(r < 0 ? BR_ERR_X509_UNSUPPORTED : BR_ERR_X509_BAD_SIGNATURE, e);
+		seg = k + 1;
+	}
+	if (seg < n) {
+		unsigned err = run_minimal(&xc, t->ta, t->n, der, der_len, seg, n, days, secs, &end);
+		if (err != 0)
+			return chain_err(err, e);
+		if (seg == 0 && (st = take_leaf_key(&xc, res, &usages, e)) != NK_CERT_OK)
+			return st;
+		pend = end;
+	}
+	for (size_t i = 1; cut && i <= pend; i++) {
+		/* BearSSL saw the first certificate of each segment as an end
+		 * entity and counted path lengths from the segment's start */
+		cert_parse(der[i], der_len[i], &ci, &why);
+		if ((st = ca_checks(&ci, i, e)) != NK_CERT_OK)
+			return st;
+	}
+	/* certificates BearSSL needed beyond the path guessed in step 1 (an
+	 * anchor with the issuer's name but another key) */
+	for (size_t i = last + 1; i <= pend; i++) {
+		cert_parse(der[i], der_len[i], &ci, &why);
+		if ((st = cert_policy(&ci, i, 1, e)) != NK_CERT_OK)
+			return st;
+	}
+
+	/* 5. name constraints of the CAs of the path and of the anchor, and the
+	 * anchor's key size */
+	for (size_t i = 1; i <= pend && !direct; i++) {
+		cert_parse(der[i], der_len[i], &ci, &why);
+		if (!ci.has_nc)
+			continue;
+		char who[64];
+		snprintf(who, sizeof who, "certificate %zu (intermediate)", i + 1);
+		if ((st = nc_apply(ci.nc, ci.nc_critical, &leaf, who, e)) != NK_CERT_OK)
+			return st;
+	}
+	if (!direct) {
+		cert_parse(der[pend], der_len[pend], &ci, &why);
+		size_t a0 = anchor_of(t, &ci);
+		for (size_t a = 0; a < t->n; a++) {
+			const br_x509_trust_anchor *ta = &t->ta[a];
+			/* the anchor that verified the signature; if none is found
+			 * here (an algorithm only BearSSL knows), every CA anchor of
+			 * the issuer's name */
+			if (a0 < t->n ? a != a0 : !(ta->flags & BR_X509_TA_CA) || ta->dn.len != ci.issuer_tlv.n
+				|| memcmp(ta->dn.data, ci.issuer_tlv.p, ta->dn.len) != 0)
+				continue;
+			char who[320];
+			struct span dn = { ta->dn.data, ta->dn.len }, dnv;
+			if (der_expect(&dn, 0x30, &dnv) != 0)
+				dnv.n = 0;
+			dn_format(dnv, subj, sizeof subj);
+			snprintf(who, sizeof who, "the trust anchor \"%s\"", subj);
+			if (ta->pkey.key_type == BR_KEYTYPE_RSA && rsa_bits(&ta->pkey.key.rsa) < NK_RSA_MIN_BITS) {
+				nk_errf(e, "%s has a %u-bit RSA key: refused (at least %d bits)", who,
+					rsa_bits(&ta->pkey.key.rsa), NK_RSA_MIN_BITS);
+				return NK_CERT_UNSUPPORTED;
+			}
+			struct span nc = { t->nc[a].der, t->nc[a].len };
+			if (nc.n > 0 && (st = nc_apply(nc, t->nc[a].critical, &leaf, who, e)) != NK_CERT_OK)
+				return st;
+		}
+	}
+
+	/* 6. usage */
 	if (!(usages & BR_KEYTYPE_SIGN)) {
 		nk_errf(e, "certificate key usage does not allow signatures (digitalSignature)");
 		return NK_CERT_BAD_USAGE;
 	}
-	int eku = eku_server_ok(&leaf);
+	int eku = eku_server_ok(&leaf, 1);
 	if (eku < 0) {
 		nk_errf(e, "certificate extKeyUsage is malformed");
 		return NK_CERT_MALFORMED;
@@ -968,7 +1704,7 @@ enum nk_cert_status nk_cert_validate(const struct nk_trust *t,
 		return NK_CERT_BAD_USAGE;
 	}
 
-	/* 5. name */
+	/* 7. name */
 	if (o->host != NULL) {
 		int m = name_matches(&leaf, o->host);
 		if (m < 0) {

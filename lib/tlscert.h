@@ -25,8 +25,17 @@
 
 #define NK_SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 
+/* An anchor's own nameConstraints (RFC 5280 §4.2.1.10), kept from its
+ * certificate and applied to chains that end at it (len 0: none). */
+struct nk_trust_nc {
+	const unsigned char *der;   /* extnValue contents, inside the anchor's block */
+	size_t len;
+	int critical;
+};
+
 struct nk_trust {
 	br_x509_trust_anchor *ta;
+	struct nk_trust_nc *nc;     /* parallel to ta */
 	size_t n;
 	size_t cap;
 };
@@ -34,9 +43,12 @@ struct nk_trust {
 void nk_trust_init(struct nk_trust *t);
 /* Add every certificate of a PEM file as a trust anchor (CA flag from the
  * certificate's basicConstraints; a non-CA certificate is trusted directly
- * for its own key). Certificates with a key type BearSSL cannot use (e.g. an
- * Ed25519 root in the system bundle) are skipped; a malformed certificate,
- * malformed PEM, or a file without any usable certificate is an error.
+ * for its own key; the certificate's nameConstraints are kept and apply to
+ * chains that end at it). Certificates with a key type BearSSL cannot use (e.g. an
+ * Ed25519 root in the system bundle), and ones BearSSL decodes but whose
+ * extensions cannot be read (so their nameConstraints would be lost), are
+ * skipped; a certificate BearSSL cannot decode, malformed PEM, or a file
+ * without any usable certificate is an error.
  * 0 or -1 (e names file and problem). */
 int nk_trust_load_file(struct nk_trust *t, const char *path, struct nk_err *e);
 /* Add one DER certificate as an anchor. */
@@ -50,9 +62,13 @@ enum nk_cert_status {
 	NK_CERT_UNTRUSTED,      /* no path to an anchor -> unknown_ca */
 	NK_CERT_EXPIRED,        /* -> certificate_expired */
 	NK_CERT_NOT_YET_VALID,  /* -> certificate_expired */
-	NK_CERT_BAD_NAME,       /* host name does not match -> bad_certificate */
-	NK_CERT_UNSUPPORTED,    /* key type/size or signature algorithm -> unsupported_certificate */
-	NK_CERT_BAD_USAGE,      /* key usage / EKU forbids TLS server auth -> bad_certificate */
+	NK_CERT_BAD_NAME,       /* host name does not match, or a name of the leaf is outside a
+	                         * CA's or the anchor's nameConstraints -> bad_certificate */
+	NK_CERT_UNSUPPORTED,    /* key type/size (RSA < 2048), signature algorithm (MD5,
+	                         * SHA-1), critical nameConstraints of other name forms
+	                         * -> unsupported_certificate */
+	NK_CERT_BAD_USAGE,      /* key usage / EKU forbids TLS server auth, CA:TRUE leaf,
+	                         * intermediate EKU without serverAuth -> bad_certificate */
 };
 
 struct nk_certval_opts {
@@ -78,14 +94,21 @@ struct nk_certval_result {
  * order: DER structure of every certificate (MALFORMED); validity window of
  * every certificate of the path, notBefore <= time <= notAfter inclusive
  * (NOT_YET_VALID / EXPIRED; certificates after the one an anchor issued are
- * ignored, as BearSSL ignores them); br_x509_minimal path to an anchor,
- * signatures, CA flags, key usage, critical extensions (UNTRUSTED,
- * UNSUPPORTED, BAD_USAGE); leaf may sign and its extKeyUsage, if any,
+ * ignored, as BearSSL ignores them); for a chain that reaches an anchor:
+ * no MD2/MD4/MD5/SHA-1 signature on the leaf or an intermediate, RSA keys
+ * of at least 2048 bits (UNSUPPORTED), leaf not a CA, intermediates'
+ * extKeyUsage (if any) with serverAuth (BAD_USAGE); br_x509_minimal path to
+ * an anchor, signatures, CA flags, key usage, critical extensions
+ * (UNTRUSTED, UNSUPPORTED, BAD_USAGE); nameConstraints of the CAs and of
+ * the anchor on the leaf's SAN dNSName/iPAddress entries (BAD_NAME; other
+ * name forms in a critical extension: UNSUPPORTED); the anchor's RSA key
+ * size (UNSUPPORTED); leaf may sign and its extKeyUsage, if any,
  * allows serverAuth (BAD_USAGE); host name (BAD_NAME). On NK_CERT_OK the
  * result holds the leaf key and window; otherwise e says why in one line.
  * A directly trusted certificate (non-CA anchor, e.g. RFC 8448's "rsa"
  * certificate) validates with host NULL; it has no subjectAltName, so any
- * host name fails. */
+ * host name fails. Its key was pinned by the user, so the 2048-bit minimum
+ * does not apply to it (RFC 8448's key has 1024 bits). */
 enum nk_cert_status nk_cert_validate(const struct nk_trust *t,
 	const unsigned char *const *der, const size_t *der_len, size_t n,
 	const struct nk_certval_opts *o, struct nk_certval_result *res,

@@ -9,6 +9,8 @@
 # Finer-grained tampering (flipped bytes, wrong Finished, CertificateVerify
 # over the wrong transcript, out-of-order messages, oversized/truncated
 # records, suite change after HRR) is in tests/unit/test_tls13_refuse.c.
+# Chain policy: SHA-1 signatures, RSA under 2048 bits, a CA:TRUE leaf, an
+# intermediate without serverAuth, name constraints (critical or not).
 # Ports 20450-20469.
 . "$NTSKIT_TOP/tests/lib.sh"
 
@@ -78,3 +80,34 @@ else t_fail "refuse TLS 1.2-only server" "$(tr '\n' ' ' <"$out" | head -c 300)";
 srv noalpn 20455 ec256.crt int.crt ec256.pkcs8.key -tls1_3
 expect_refusal "refuse server without ALPN (no_application_protocol)" 120 "no ALPN|ALPN" --sni localhost $A 127.0.0.1:20455
 expect_ok "control: server without ALPN accepted when ALPN is not required" --sni localhost --alpn ntske/1 127.0.0.1:20455
+
+# Chain policy (tests/pki/gen.sh's policy fixtures), against real s_server
+# chains; SECLEVEL=0 so that OpenSSL serves SHA-1 and 1024-bit RSA at all.
+W="-tls1_3 -alpn ntske/1 -cipher DEFAULT@SECLEVEL=0"
+srv sha1int 20456 sha1int-leaf.crt sha1int.crt sha1int-leaf.key $W
+expect_refusal "refuse an intermediate signed with SHA-1 (unsupported_certificate)" 43 \
+  "certificate 2 \(intermediate\) signed with SHA-1: refused" --sni localhost $A 127.0.0.1:20456
+srv sha1leaf 20457 sha1leaf.crt int.crt sha1leaf.key $W
+expect_refusal "refuse a leaf signed with SHA-1 (unsupported_certificate)" 43 \
+  "certificate 1 \(leaf\) signed with SHA-1: refused" --sni localhost $A 127.0.0.1:20457
+srv rsa1024 20458 rsa1024.crt int.crt rsa1024.key $W
+expect_refusal "refuse a 1024-bit RSA leaf (unsupported_certificate)" 43 \
+  "certificate 1 \(leaf\) has a 1024-bit RSA key: refused" --sni localhost $A 127.0.0.1:20458
+srv caleaf 20459 caleaf.crt int.crt caleaf.key $W
+expect_refusal "refuse a CA:TRUE leaf (bad_certificate)" 42 \
+  "certificate 1 \(leaf\) is a CA certificate" --sni localhost $A 127.0.0.1:20459
+srv ekuint 20460 ekuint-leaf.crt ekuint.crt ekuint-leaf.key $W
+expect_refusal "refuse an intermediate whose extKeyUsage lacks serverAuth (bad_certificate)" 42 \
+  "certificate 2 \(intermediate\) extKeyUsage does not include serverAuth" --sni localhost $A 127.0.0.1:20460
+srv nccin 20461 nccint-in.crt nccint.crt nccint-in.key $W
+expect_ok "control: critical name constraints, leaf inside them" --sni nts.test $A 127.0.0.1:20461
+srv nccout 20462 nccint-out.crt nccint.crt nccint-out.key $W
+expect_refusal "refuse a leaf outside critical name constraints (bad_certificate)" 42 \
+  "DNS name localhost of certificate 1 \(leaf\) is outside the permitted names of certificate 2" \
+  --sni nts.test $A 127.0.0.1:20462
+srv ncout 20463 ncint-out.crt ncint.crt ncint-out.key $W
+expect_refusal "refuse a leaf outside non-critical name constraints (bad_certificate)" 42 \
+  "outside the permitted names of certificate 2" --sni nts.test $A 127.0.0.1:20463
+srv ncxwild 20464 ncxint-wild.crt ncxint.crt ncxint-wild.key $W
+expect_refusal "refuse a wildcard that may name an excluded host (bad_certificate)" 42 \
+  "DNS name \*\.nts\.test of certificate 1 \(leaf\) is in the excluded names" --sni a.nts.test $A 127.0.0.1:20464

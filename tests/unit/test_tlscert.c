@@ -1,7 +1,9 @@
 /*
  * Unit tests for lib/tlscert: trust stores, chain validation at injected
- * times, RFC 9525 name checks, skip_window, server credentials, and the
- * RFC 8448 §3 server certificate trusted directly.
+ * times, RFC 9525 name checks, skip_window, server credentials, the
+ * RFC 8448 §3 server certificate trusted directly, and the chain policy
+ * (SHA-1/MD5 signatures, RSA under 2048 bits, CA:TRUE leaves,
+ * intermediates' extKeyUsage, name constraints critical or not).
  *
  * The test PKI is made at start-up by tests/pki/gen.sh into
  * $NTSKIT_TMP/tlscert-pki (or /tmp/ntskit-tlscert-pki-UID when run by hand;
@@ -519,6 +521,137 @@ static void test_server_cred_refusals(void **s)
 	}
 }
 
+/* Validate NAME.fullchain.pem at T_NOW against store t (NULL: the test root);
+ * the error line is copied to msg. */
+static enum nk_cert_status chk_in(const struct nk_trust *t, const char *name, const char *host,
+	char *msg, size_t cap)
+{
+	struct nk_server_cred c;
+	struct nk_certval_result res;
+	struct nk_err e = { "" }, le;
+	char chain[96], key[96];
+	snprintf(chain, sizeof chain, "%s.fullchain.pem", name);
+	snprintf(key, sizeof key, "%s.key", name);
+	if (access(P(key), R_OK) != 0)
+		snprintf(key, sizeof key, "%s.pkcs8.key", name);
+	if (nk_server_cred_load(&c, P(chain), P(key), &le) != 0)
+		fail_msg("loading %s: %s", chain, le.msg);
+	const unsigned char *der[NK_CHAIN_MAX];
+	size_t len[NK_CHAIN_MAX];
+	for (size_t i = 0; i < c.chain_len; i++) {
+		der[i] = c.chain[i].data;
+		len[i] = c.chain[i].data_len;
+	}
+	struct nk_certval_opts o = { host, T_NOW, 0 };
+	enum nk_cert_status st = nk_cert_validate(t ? t : &trust, der, len, c.chain_len, &o, &res, &e);
+	nk_server_cred_free(&c);
+	snprintf(msg, cap, "%s", st == NK_CERT_OK ? "" : e.msg);
+	printf("# %s host=%s: %s%s%s\n", name, host ? host : "-", nk_cert_status_str(st),
+		st == NK_CERT_OK ? "" : ": ", msg);
+	return st;
+}
+
+/* Expect status st and, unless NULL, a message containing want. */
+#define EXPECT(t, name, host, st, want) do { \
+		char m_[512]; \
+		assert_int_equal(chk_in((t), (name), (host), m_, sizeof m_), (st)); \
+		if ((want) != NULL && strstr(m_, (want) ? (want) : "") == NULL) \
+			fail_msg("%s: message \"%s\" lacks \"%s\"", (name), m_, (want) ? (want) : ""); \
+	} while (0)
+
+static void load_store(struct nk_trust *t, const char *file)
+{
+	struct nk_err e;
+	nk_trust_init(t);
+	if (nk_trust_load_file(t, P(file), &e) != 0)
+		fail_msg("%s", e.msg);
+}
+
+/* Item 9: SHA-1 (or MD5) signatures refused on every certificate whose
+ * signature is checked; a self-signed anchor's own SHA-1 signature is not. */
+static void test_weak_signatures(void **s)
+{
+	(void)s;
+	EXPECT(NULL, "sha1leaf", "localhost", NK_CERT_UNSUPPORTED, "certificate 1 (leaf) signed with SHA-1: refused");
+	EXPECT(NULL, "sha1leaf", NULL, NK_CERT_UNSUPPORTED, "signed with SHA-1");
+	EXPECT(NULL, "sha1int-leaf", "localhost", NK_CERT_UNSUPPORTED,
+		"certificate 2 (intermediate) signed with SHA-1: refused");
+	EXPECT(NULL, "ec256", "localhost", NK_CERT_OK, NULL);
+	struct nk_trust t;
+	load_store(&t, "sha1root.crt");
+	EXPECT(&t, "sha1root-leaf", "localhost", NK_CERT_OK, NULL);
+	nk_trust_free(&t);
+}
+
+/* Item 10: RSA keys under 2048 bits in the leaf, an intermediate, or the
+ * anchor that verifies the top signature. */
+static void test_weak_rsa(void **s)
+{
+	(void)s;
+	EXPECT(NULL, "rsa1024", "localhost", NK_CERT_UNSUPPORTED,
+		"certificate 1 (leaf) has a 1024-bit RSA key: refused");
+	EXPECT(NULL, "rsa1024int-leaf", "localhost", NK_CERT_UNSUPPORTED,
+		"certificate 2 (intermediate) has a 1024-bit RSA key: refused");
+	EXPECT(NULL, "rsa2048", "localhost", NK_CERT_OK, NULL);
+	struct nk_trust t;
+	load_store(&t, "weakroot.crt");
+	EXPECT(&t, "weakroot-leaf", "localhost", NK_CERT_UNSUPPORTED, "has a 1024-bit RSA key: refused");
+	EXPECT(&t, "weakroot-leaf", "localhost", NK_CERT_UNSUPPORTED, "trust anchor");
+	nk_trust_free(&t);
+}
+
+/* Item 12: a CA certificate as the leaf; an intermediate whose extKeyUsage
+ * lacks serverAuth (anyExtendedKeyUsage alone is not enough). */
+static void test_ca_leaf_int_eku(void **s)
+{
+	(void)s;
+	EXPECT(NULL, "caleaf", "localhost", NK_CERT_BAD_USAGE, "certificate 1 (leaf) is a CA certificate");
+	EXPECT(NULL, "ekuint-leaf", "localhost", NK_CERT_BAD_USAGE,
+		"certificate 2 (intermediate) extKeyUsage does not include serverAuth: refused");
+	EXPECT(NULL, "anyekuint-leaf", "localhost", NK_CERT_BAD_USAGE,
+		"certificate 2 (intermediate) extKeyUsage does not include serverAuth");
+	EXPECT(NULL, "srvekuint-leaf", "localhost", NK_CERT_OK, NULL);
+}
+
+/* Item 11: nameConstraints (dNSName, iPAddress), critical or not, in
+ * intermediates and in the trust anchor. */
+static void test_name_constraints(void **s)
+{
+	(void)s;
+	/* non-critical: enforced */
+	EXPECT(NULL, "ncint-in", "nts.test", NK_CERT_OK, NULL);
+	EXPECT(NULL, "ncint-in", "a.nts.test", NK_CERT_OK, NULL);
+	EXPECT(NULL, "ncint-out", "nts.test", NK_CERT_BAD_NAME,
+		"DNS name localhost of certificate 1 (leaf) is outside the permitted names of certificate 2 (intermediate)");
+	EXPECT(NULL, "ncint-out", NULL, NK_CERT_BAD_NAME, "outside the permitted names");
+	/* critical: understood, and enforced */
+	EXPECT(NULL, "nccint-in", "nts.test", NK_CERT_OK, NULL);
+	EXPECT(NULL, "nccint-in", "A.NTS.TEST.", NK_CERT_OK, NULL);
+	EXPECT(NULL, "nccint-out", "nts.test", NK_CERT_BAD_NAME, "outside the permitted names");
+	EXPECT(NULL, "nccint-out", "localhost", NK_CERT_BAD_NAME, "outside the permitted names");
+	/* a critically constrained CA with another intermediate above it: the
+	 * chain is cut there, and the CA checks BearSSL then cannot make (path
+	 * length counted from the leaf) are made by tlscert */
+	EXPECT(NULL, "nccint2-in", "a.nts.test", NK_CERT_OK, NULL);
+	EXPECT(NULL, "nccint2-out", "nts.test", NK_CERT_BAD_NAME, "outside the permitted names of certificate 2");
+	EXPECT(NULL, "nccint3-in", "nts.test", NK_CERT_BAD_USAGE, "certificate 3 allows 0 intermediate(s) below it");
+	/* excluded wins; an IP type with no subtree of the address's family */
+	EXPECT(NULL, "ncxint-in", "nts.test", NK_CERT_OK, NULL);
+	EXPECT(NULL, "ncxint-in", "127.0.0.1", NK_CERT_OK, NULL);
+	EXPECT(NULL, "ncxint-out", "nts.test", NK_CERT_BAD_NAME, "DNS name localhost of certificate 1 (leaf) is in the excluded names");
+	EXPECT(NULL, "ncxint-ip", "nts.test", NK_CERT_BAD_NAME, "IP address ::1 of certificate 1 (leaf) is outside the permitted names");
+	/* *.nts.test may name bad.nts.test, which is excluded */
+	EXPECT(NULL, "ncxint-wild", "a.nts.test", NK_CERT_BAD_NAME, "DNS name *.nts.test");
+	/* unsupported forms in a critical extension */
+	EXPECT(NULL, "ncdint-leaf", "localhost", NK_CERT_UNSUPPORTED, "directoryName");
+	/* the trust anchor's own constraints */
+	struct nk_trust t;
+	load_store(&t, "ncroot.crt");
+	EXPECT(&t, "ncroot-in", "nts.test", NK_CERT_OK, NULL);
+	EXPECT(&t, "ncroot-out", "nts.test", NK_CERT_BAD_NAME, "outside the permitted names of the trust anchor");
+	nk_trust_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -532,6 +665,10 @@ int main(void)
 		cmocka_unit_test(test_trust_load),
 		cmocka_unit_test(test_server_cred),
 		cmocka_unit_test(test_server_cred_refusals),
+		cmocka_unit_test(test_weak_signatures),
+		cmocka_unit_test(test_weak_rsa),
+		cmocka_unit_test(test_ca_leaf_int_eku),
+		cmocka_unit_test(test_name_constraints),
 	};
 	return cmocka_run_group_tests_name("tlscert", tests, setup, teardown);
 }
