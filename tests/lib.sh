@@ -99,9 +99,16 @@ t_wait_flock() {
 # t_port_free PORT: nothing on this TCP or UDP port
 t_port_free() { ! ss -ltnuH "sport = :$1" | grep -q .; }
 
-# t_grep NAME FILE PATTERN: ok when FILE has a line matching PATTERN (extended regex)
+# t_grep NAME FILE PATTERN: ok when FILE has a line matching PATTERN (extended
+# regex), or gets one within 2 s: FILE is often the log of a process running
+# in the background, which may write a line just after what the test waited for
 t_grep() {
-  if grep -Eq -- "$3" "$2"; then t_ok "$1"; else t_fail "$1" "no line matching /$3/ in $(basename "$2"): $(head -c 300 "$2" | tr '\n' '|')"; fi
+  _i=0
+  while ! grep -Eq -- "$3" "$2" 2>/dev/null; do
+    [ $_i -ge 40 ] && { t_fail "$1" "no line matching /$3/ in $(basename "$2"): $(head -c 300 "$2" | tr '\n' '|')"; return; }
+    sleep 0.05; _i=$((_i + 1))
+  done
+  t_ok "$1"
 }
 
 # t_need_bins FILE...: the test is skipped unless each is built (executable)
