@@ -381,6 +381,15 @@ static int start_record(struct nk_ntske_parser *p, struct nk_err *e)
 		}
 		break;
 	}
+	/* The declared length is known now: a body that cannot fit, together
+	 * with the End of Message header still to come, is refused at once
+	 * rather than after waiting for bytes that can only break the limit. */
+	if (err == NK_NTSKE_E_NONE && p->type != NK_NTSKE_END &&
+	    p->blen + 4 > p->max_total - p->total) {
+		err = NK_NTSKE_E_TOO_LONG;
+		snprintf(m, sizeof m, "record %u (%s) declares a %zu-byte body: with End of Message the %s would be longer than %zu bytes",
+			p->type, nk_ntske_type_name(p->type), p->blen, client ? "response" : "request", p->max_total);
+	}
 	if (err == NK_NTSKE_E_CRITICAL_BIT)
 		snprintf(m, sizeof m, "%s record without the critical bit (RFC 8915 §4.1 says it MUST be set)", what);
 	if (err != NK_NTSKE_E_NONE) {

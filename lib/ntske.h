@@ -57,7 +57,9 @@
  *     length, further ones counted in cookies_ignored
  * Server role (nk_ntske_server_init(), parses a request):
  *   - any size up to max_req (default NK_NTSKE_REQ_MAX; at least 1024 is
- *     always accepted, §4)
+ *     always accepted, §4); a record whose declared body length cannot fit
+ *     (with the End of Message header after it) is refused when its header
+ *     arrives (same in the client role against NK_NTSKE_RESP_MAX)
  *   - unknown critical record → nk_ntske_error_code() returns 0
  *     (Unrecognized Critical Record); any other fault → 1 (Bad Request)
  *   - exactly one NextProtocol, which must include 0; exactly one AEAD
