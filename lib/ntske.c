@@ -471,6 +471,8 @@ static int finish_record(struct nk_ntske_parser *p, struct nk_err *e)
 			if (p->list_count == 0)
 				return fail(p, e, NK_NTSKE_E_NEXTPROTO,
 					"NTS Next Protocol Negotiation record lists no protocol (it must list at least one)");
+			p->u.req.has_nextproto = 1;
+			p->u.req.offers_ntpv4 = p->list_flag;
 			if (!p->list_flag)
 				return fail(p, e, NK_NTSKE_E_NEXTPROTO,
 					"NTS Next Protocol Negotiation record does not offer protocol 0 (NTPv4), the only one served");
@@ -759,14 +761,25 @@ long nk_ntske_build_response(uint8_t *out, size_t cap, const struct nk_ntske_res
 	return (long)pos;
 }
 
-long nk_ntske_build_error(uint8_t *out, size_t cap, uint16_t code)
+long nk_ntske_build_error(uint8_t *out, size_t cap, uint16_t code, int ntpv4)
 {
+	static const uint16_t ntpv4_id = NK_NTSKE_PROTO_NTPV4;
 	size_t pos = 0;
-	/* §4.1.3: Error is critical; the message still ends with End of Message */
-	if (put_u16_record(out, cap, &pos, NK_NTSKE_CRITICAL | NK_NTSKE_ERROR_REC, code) ||
+	/* §4.1.2: NextProtocol exactly once in every response, error responses
+	 * included, listing a subset of the request's (empty when the request
+	 * did not offer NTPv4); §4.1.3: Error is critical; End of Message last */
+	if (put_list_record(out, cap, &pos, NK_NTSKE_CRITICAL | NK_NTSKE_NEXTPROTO, &ntpv4_id, ntpv4 ? 1 : 0) ||
+	    put_u16_record(out, cap, &pos, NK_NTSKE_CRITICAL | NK_NTSKE_ERROR_REC, code) ||
 	    put_record(out, cap, &pos, NK_NTSKE_CRITICAL | NK_NTSKE_END, NULL, 0))
 		return -1;
 	return (long)pos;
+}
+
+int nk_ntske_request_ntpv4(const struct nk_ntske_parser *p)
+{
+	/* unknown (the record never arrived whole): NTPv4, the only protocol
+	 * NTS-KE serves today, as ntpd-rs answers */
+	return !p->u.req.has_nextproto || p->u.req.offers_ntpv4;
 }
 
 uint16_t nk_ntske_choose_aead(const uint16_t *offered, size_t noffered,

@@ -296,8 +296,12 @@ static void test_error_and_warning_records(void **state)
 	(void)state;
 	for (uint16_t c = 0; c < 4; c++) {
 		M.n = 0;
-		long n = nk_ntske_build_error(b, sizeof b, c);
-		assert_int_equal(n, 10);
+		long n = nk_ntske_build_error(b, sizeof b, c, 1);
+		/* NextProtocol {0} (§4.1.2: in every response), Error, End */
+		assert_int_equal(n, 16);
+		assert_memory_equal(b, "\x80\x01\x00\x02\x00\x00\x80\x02\x00\x02\x00", 11);
+		assert_int_equal(b[11], c);
+		assert_memory_equal(b + 12, "\x80\x00\x00\x00", 4);
 		memcpy(M.b, b, (size_t)n);
 		M.n = (size_t)n;
 		assert_int_equal(parse_resp(&P, offer15, 1, &M, &e), NK_NTSKE_ERROR);
@@ -631,11 +635,16 @@ static void test_server_requests(void **state)
 		assert_int_equal(nk_ntske_error_code(&P), cases[i].code);
 		assert_non_null(strstr(e.msg, "NTS-KE request"));
 		/* the answer the server sends */
-		long n = nk_ntske_build_error(out, sizeof out, nk_ntske_error_code(&P));
-		assert_int_equal(n, 10);
-		assert_int_equal(out[5], cases[i].code);
+		int v4 = nk_ntske_request_ntpv4(&P);
+		long n = nk_ntske_build_error(out, sizeof out, nk_ntske_error_code(&P), v4);
+		/* NextProtocol: {0}, or empty when the request's did not list 0 */
+		assert_int_equal(v4, cases[i].kind != 4);
+		assert_int_equal(n, v4 ? 16 : 14);
+		assert_int_equal(out[1], NK_NTSKE_NEXTPROTO);
+		assert_int_equal(out[(v4 ? 11 : 9)], cases[i].code);
 	}
-	assert_int_equal(nk_ntske_build_error(out, 9, 1), -1);
+	assert_int_equal(nk_ntske_build_error(out, 15, 1, 1), -1);
+	assert_int_equal(nk_ntske_build_error(out, 13, 1, 0), -1);
 }
 
 static void test_explain(void **state)
