@@ -785,11 +785,11 @@ int nk_ntske_request_ntpv4(const struct nk_ntske_parser *p)
 uint16_t nk_ntske_choose_aead(const uint16_t *offered, size_t noffered,
 	const uint16_t *supported, size_t nsupported)
 {
-	/* §4.1.5: honouring the client's order is OPTIONAL; the server's own
-	 * preference decides, among what the client offered */
-	for (size_t i = 0; i < nsupported; i++)
-		for (size_t j = 0; j < noffered; j++)
-			if (supported[i] == offered[j] && supported[i] != 0)
-				return supported[i];
+	/* §4.1.5: the client lists its AEADs "in decreasing preference order";
+	 * the first one it offered that the server supports is taken */
+	for (size_t j = 0; j < noffered; j++)
+		for (size_t i = 0; i < nsupported; i++)
+			if (supported[i] == offered[j] && offered[j] != 0)
+				return offered[j];
 	return 0;
 }

@@ -168,9 +168,15 @@ static void test_round_trip(void **state)
 	assert_string_equal(P.u.resp.server, "ntp.example.org");
 	assert_int_equal(P.u.resp.port, 11123);
 
-	/* client offers 17 then 15: the server's preference (15) wins */
+	/* client offers 17 then 15: the client's preference (17) wins (§4.1.5) */
 	static const uint16_t offer17_15[] = { 17, 15 };
-	assert_int_equal(nk_ntske_choose_aead(offer17_15, 2, supported, 2), 15);
+	assert_int_equal(nk_ntske_choose_aead(offer17_15, 2, supported, 2), 17);
+	/* ... and 15 then 17 gives 15, whatever order the server lists them in */
+	static const uint16_t supported17_15[] = { 17, 15 };
+	assert_int_equal(nk_ntske_choose_aead(offer15_17, 2, supported17_15, 2), 15);
+	/* unsupported ones are skipped, never chosen */
+	static const uint16_t offer30_17_15[] = { 30, 17, 15 };
+	assert_int_equal(nk_ntske_choose_aead(offer30_17_15, 3, supported, 2), 17);
 	static const uint16_t offer17[] = { 17 };
 	assert_int_equal(nk_ntske_choose_aead(offer17, 1, supported, 2), 17);
 

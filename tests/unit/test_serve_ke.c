@@ -123,10 +123,19 @@ static void test_aead_choice(void **state)
 	uint8_t req[256];
 	long rl, n;
 	(void)state;
-	/* server preference 15 first, but only among what was offered */
+	/* the client's order decides (RFC 8915 §4.1.5): {17, 15} gets 17 ... */
 	n = nk_ntske_build_request(req, sizeof req, both, 2, NULL, 0);
 	assert_int_equal(run(&c, req, (size_t)n, 64, both, 2, &rl), NK_NTSKE_DONE);
+	assert_int_equal(cp.u.resp.aead, 17);
+	/* ... and {15, 17} gets 15 */
+	static const uint16_t both15[] = { 15, 17 }, some[] = { 30, 17, 15 };
+	n = nk_ntske_build_request(req, sizeof req, both15, 2, NULL, 0);
+	assert_int_equal(run(&c, req, (size_t)n, 64, both15, 2, &rl), NK_NTSKE_DONE);
 	assert_int_equal(cp.u.resp.aead, 15);
+	/* an unsupported first choice is skipped */
+	n = nk_ntske_build_request(req, sizeof req, some, 3, NULL, 0);
+	assert_int_equal(run(&c, req, (size_t)n, 64, some, 3, &rl), NK_NTSKE_DONE);
+	assert_int_equal(cp.u.resp.aead, 17);
 	n = nk_ntske_build_request(req, sizeof req, only17, 1, NULL, 0);
 	assert_int_equal(run(&c, req, (size_t)n, 64, only17, 1, &rl), NK_NTSKE_DONE);
 	assert_int_equal(cp.u.resp.aead, 17);
