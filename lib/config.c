@@ -383,8 +383,9 @@ static int enter_section(struct ctx *x, const char *name)
 			return -1;
 		}
 		n++;
-		if (!nk_rec_source_ok(n)) {
-			fail(x, "[%.60s]: bad source name (" NK_REC_SOURCE_RULE ")", name);
+		if (strlen(n) >= NK_CFG_NAME || !nk_rec_source_ok(n)) {
+			fail(x, "[%.60s]: bad source name (1 to %d of A-Z a-z 0-9 '.' '_' '-')",
+				name, NK_CFG_NAME - 1);
 			return -1;
 		}
 		if ((src = nk_cfg_source_find(x->c, n)) != NULL) {

@@ -474,7 +474,7 @@ static void test_roundtrip(void **state)
 /* Source names: the one rule, and the names of HOST[:PORT] servers. */
 static void test_source_names(void **state)
 {
-	char n[NK_REC_SOURCE_MAX], big[80];
+	char n[NK_REC_SOURCE_MAX], big[300];
 	struct nk_err e = { "" };
 	(void)state;
 	assert_true(nk_rec_source_ok("ptb"));
@@ -490,9 +490,9 @@ static void test_source_names(void **state)
 	assert_false(nk_rec_source_ok("a\"b"));         /* Prometheus label */
 	assert_false(nk_rec_source_ok("caf\xc3\xa9"));
 	memset(big, 'a', sizeof big);
-	big[63] = 0;
+	big[255] = 0;
 	assert_true(nk_rec_source_ok(big));
-	big[63] = 'a'; big[64] = 0;
+	big[255] = 'a'; big[256] = 0;
 	assert_false(nk_rec_source_ok(big));
 
 	assert_int_equal(nk_rec_source_name(n, sizeof n, "time.example", 4460, 4460, &e), 0);
@@ -514,10 +514,14 @@ static void test_source_names(void **state)
 	/* refused: other characters, too long (with or without the port) */
 	assert_int_equal(nk_rec_source_name(n, sizeof n, "fe80::1%eth0", 4460, 4460, &e), -1);
 	assert_non_null(strstr(e.msg, "[source NAME]"));
-	big[63] = 0;
+	/* a v3 onion address and a port: 62 + 5 bytes */
+	assert_int_equal(nk_rec_source_name(n, sizeof n,
+		"vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd.onion", 4461, 4460, &e), 0);
+	assert_string_equal(n, "vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd.onion_4461");
+	big[255] = 0;
 	assert_int_equal(nk_rec_source_name(n, sizeof n, big, 4460, 4460, &e), 0);
 	assert_int_equal(nk_rec_source_name(n, sizeof n, big, 4461, 4460, &e), -1);
-	assert_non_null(strstr(e.msg, "longer than 63"));
+	assert_non_null(strstr(e.msg, "longer than 255"));
 	memset(big, 'b', sizeof big - 1);
 	big[sizeof big - 1] = 0;
 	assert_int_equal(nk_rec_source_name(n, sizeof n, big, 4460, 4460, &e), -1);
