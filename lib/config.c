@@ -441,21 +441,6 @@ struct nk_cfg_source *nk_cfg_source_find(struct nk_config *c, const char *name)
 
 /* ---- sections ---- */
 
-static int source_name_ok(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n == 0 || n >= NK_CFG_NAME)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
-		      c == '-' || c == '.' || c == '_'))
-			return 0;
-	}
-	return 1;
-}
-
 /* Enter section 'name' (the text between the brackets). */
 static int enter_section(struct ctx *x, const char *name)
 {
@@ -473,7 +458,7 @@ static int enter_section(struct ctx *x, const char *name)
 			return -1;
 		}
 		n++;
-		if (!source_name_ok(n)) {
+		if (strlen(n) >= NK_CFG_NAME || !nk_rec_source_ok(n)) {
 			fail(x, "[%.60s]: bad source name (1 to %d of A-Z a-z 0-9 '.' '_' '-')",
 				name, NK_CFG_NAME - 1);
 			return -1;

@@ -381,6 +381,15 @@ static int start_record(struct nk_ntske_parser *p, struct nk_err *e)
 		}
 		break;
 	}
+	/* The declared length is known now: a body that cannot fit, together
+	 * with the End of Message header still to come, is refused at once
+	 * rather than after waiting for bytes that can only break the limit. */
+	if (err == NK_NTSKE_E_NONE && p->type != NK_NTSKE_END &&
+	    p->blen + 4 > p->max_total - p->total) {
+		err = NK_NTSKE_E_TOO_LONG;
+		snprintf(m, sizeof m, "record %u (%s) declares a %zu-byte body: with End of Message the %s would be longer than %zu bytes",
+			p->type, nk_ntske_type_name(p->type), p->blen, client ? "response" : "request", p->max_total);
+	}
 	if (err == NK_NTSKE_E_CRITICAL_BIT)
 		snprintf(m, sizeof m, "%s record without the critical bit (RFC 8915 §4.1 says it MUST be set)", what);
 	if (err != NK_NTSKE_E_NONE) {
@@ -462,6 +471,8 @@ static int finish_record(struct nk_ntske_parser *p, struct nk_err *e)
 			if (p->list_count == 0)
 				return fail(p, e, NK_NTSKE_E_NEXTPROTO,
 					"NTS Next Protocol Negotiation record lists no protocol (it must list at least one)");
+			p->u.req.has_nextproto = 1;
+			p->u.req.offers_ntpv4 = p->list_flag;
 			if (!p->list_flag)
 				return fail(p, e, NK_NTSKE_E_NEXTPROTO,
 					"NTS Next Protocol Negotiation record does not offer protocol 0 (NTPv4), the only one served");
@@ -750,24 +761,35 @@ long nk_ntske_build_response(uint8_t *out, size_t cap, const struct nk_ntske_res
 	return (long)pos;
 }
 
-long nk_ntske_build_error(uint8_t *out, size_t cap, uint16_t code)
+long nk_ntske_build_error(uint8_t *out, size_t cap, uint16_t code, int ntpv4)
 {
+	static const uint16_t ntpv4_id = NK_NTSKE_PROTO_NTPV4;
 	size_t pos = 0;
-	/* §4.1.3: Error is critical; the message still ends with End of Message */
-	if (put_u16_record(out, cap, &pos, NK_NTSKE_CRITICAL | NK_NTSKE_ERROR_REC, code) ||
+	/* §4.1.2: NextProtocol exactly once in every response, error responses
+	 * included, listing a subset of the request's (empty when the request
+	 * did not offer NTPv4); §4.1.3: Error is critical; End of Message last */
+	if (put_list_record(out, cap, &pos, NK_NTSKE_CRITICAL | NK_NTSKE_NEXTPROTO, &ntpv4_id, ntpv4 ? 1 : 0) ||
+	    put_u16_record(out, cap, &pos, NK_NTSKE_CRITICAL | NK_NTSKE_ERROR_REC, code) ||
 	    put_record(out, cap, &pos, NK_NTSKE_CRITICAL | NK_NTSKE_END, NULL, 0))
 		return -1;
 	return (long)pos;
 }
 
+int nk_ntske_request_ntpv4(const struct nk_ntske_parser *p)
+{
+	/* unknown (the record never arrived whole): NTPv4, the only protocol
+	 * NTS-KE serves today, as ntpd-rs answers */
+	return !p->u.req.has_nextproto || p->u.req.offers_ntpv4;
+}
+
 uint16_t nk_ntske_choose_aead(const uint16_t *offered, size_t noffered,
 	const uint16_t *supported, size_t nsupported)
 {
-	/* §4.1.5: honouring the client's order is OPTIONAL; the server's own
-	 * preference decides, among what the client offered */
-	for (size_t i = 0; i < nsupported; i++)
-		for (size_t j = 0; j < noffered; j++)
-			if (supported[i] == offered[j] && supported[i] != 0)
-				return supported[i];
+	/* §4.1.5: the client lists its AEADs "in decreasing preference order";
+	 * the first one it offered that the server supports is taken */
+	for (size_t j = 0; j < noffered; j++)
+		for (size_t i = 0; i < nsupported; i++)
+			if (supported[i] == offered[j] && offered[j] != 0)
+				return offered[j];
 	return 0;
 }

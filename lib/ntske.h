@@ -17,8 +17,11 @@
  *                              empty record when none matched, and then
  *                              nothing else), optional Server/Port, the
  *                              cookies (at least one), End of Message
- *   nk_ntske_build_error()     server: Error(code), End of Message
- *   nk_ntske_choose_aead()     server preference over the client's offer
+ *   nk_ntske_build_error()     server: NextProtocol ({0}, or empty when the
+ *                              request did not offer NTPv4), Error(code),
+ *                              End of Message
+ *   nk_ntske_choose_aead()     the client's first offered AEAD the server
+ *                              supports (the client's preference order)
  *
  * Parsing: one incremental parser, caller-owned (struct nk_ntske_parser,
  * about 3 KiB, no allocation). Feed it the bytes as they arrive, in chunks
@@ -57,7 +60,9 @@
  *     length, further ones counted in cookies_ignored
  * Server role (nk_ntske_server_init(), parses a request):
  *   - any size up to max_req (default NK_NTSKE_REQ_MAX; at least 1024 is
- *     always accepted, §4)
+ *     always accepted, §4); a record whose declared body length cannot fit
+ *     (with the End of Message header after it) is refused when its header
+ *     arrives (same in the client role against NK_NTSKE_RESP_MAX)
  *   - unknown critical record → nk_ntske_error_code() returns 0
  *     (Unrecognized Critical Record); any other fault → 1 (Bad Request)
  *   - exactly one NextProtocol, which must include 0; exactly one AEAD
@@ -177,6 +182,8 @@ struct nk_ntske_request {
 	int has_port;
 	uint16_t port;
 	unsigned unknown_ignored;
+	int has_nextproto;                 /* the NextProtocol record was complete */
+	int offers_ntpv4;                  /* ... and listed 0 (NTPv4) */
 };
 
 enum nk_ntske_role { NK_NTSKE_ROLE_CLIENT = 1, NK_NTSKE_ROLE_SERVER = 2 };
@@ -249,10 +256,16 @@ struct nk_ntske_resp_params {
 	uint16_t port;               /* 0: no Port record */
 };
 long nk_ntske_build_response(uint8_t *out, size_t cap, const struct nk_ntske_resp_params *rp);
-long nk_ntske_build_error(uint8_t *out, size_t cap, uint16_t code);
+/* An error response: NextProtocol {0} when ntpv4 != 0, else an empty one
+ * (§4.1.2: every response carries exactly one, a subset of the request's),
+ * Error(code), End of Message. */
+long nk_ntske_build_error(uint8_t *out, size_t cap, uint16_t code, int ntpv4);
+/* Server role: may an error response list NTPv4 in its NextProtocol? 1
+ * unless the request's NextProtocol record arrived whole without 0. */
+int nk_ntske_request_ntpv4(const struct nk_ntske_parser *p);
 
-/* Server preference: the first of supported[] that the client offered, or
- * 0 when none is. */
+/* The client's preference (§4.1.5: its list is in decreasing preference
+ * order): the first of offered[] that is in supported[], or 0 when none is. */
 uint16_t nk_ntske_choose_aead(const uint16_t *offered, size_t noffered,
 	const uint16_t *supported, size_t nsupported);
 

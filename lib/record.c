@@ -81,6 +81,55 @@ int nk_rec_utf8_ok(const char *s, size_t n)
 	return 1;
 }
 
+static int source_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		c == '.' || c == '_' || c == '-';
+}
+
+int nk_rec_source_ok(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name[i] != 0; i++)
+		if (i >= NK_REC_SOURCE_MAX - 1 || !source_char((unsigned char)name[i]))
+			return 0;
+	return i > 0;
+}
+
+int nk_rec_source_name(char *out, size_t cap, const char *host, uint16_t port,
+	uint16_t def_port, struct nk_err *e)
+{
+	char name[NK_REC_SOURCE_MAX + 8];
+	size_t i, n = 0;
+	int v6 = strchr(host, ':') != NULL;
+
+	for (i = 0; host[i] != 0; i++) {
+		unsigned char c = (unsigned char)host[i];
+
+		if (v6 && c == ':')
+			c = '-';
+		if (!source_char(c)) {
+			nk_errf(e, "'%.80s': cannot be a source name (a host of A-Z a-z 0-9 '.' '_' '-', "
+				"or an IPv6 address); name it in a [source NAME] section", host);
+			return -1;
+		}
+		if (n == sizeof name - 1)
+			break;
+		name[n++] = (char)c;
+	}
+	name[n] = 0;
+	if (port != def_port && n < sizeof name - 1)
+		n += (size_t)snprintf(name + n, sizeof name - n, "_%u", (unsigned)port);
+	if (n == 0 || host[i] != 0 || n >= NK_REC_SOURCE_MAX || n >= cap) {
+		nk_errf(e, "'%.80s': the source name would be longer than %d bytes; "
+			"name it in a [source NAME] section", host, NK_REC_SOURCE_MAX - 1);
+		return -1;
+	}
+	memcpy(out, name, n + 1);
+	return 0;
+}
+
 /* A printable copy of untrusted bytes for a message: at most 'cap'-1 bytes,
  * anything outside printable ASCII shown as '?'. */
 static const char *shown(char *out, size_t cap, const char *s, size_t n)

@@ -131,6 +131,26 @@ void nk_recw_b64(struct nk_rec_writer *w, const char *key, const void *data, siz
  * written) or I/O error. */
 int nk_recw_end(struct nk_rec_writer *w, FILE *out);
 
+/* Source names: the ONE rule for the source= field of every record, the
+ * [source NAME] sections of ntskit.conf(5) and the names nts-ke gives the
+ * servers named on its command line (ntskit-records(5), SOURCE NAMES):
+ *   1 to NK_REC_SOURCE_MAX-1 (255) bytes of A-Z a-z 0-9 '.' '_' '-'
+ * (room for any DNS name, or a v3 onion address, with "_PORT"; the
+ * [source NAME] sections of the configuration are shorter still)
+ * so that a name never breaks a record, a comma-separated list (used=), a
+ * "name:reason" item (rejected=), a Prometheus label or a shell word. */
+#define NK_REC_SOURCE_MAX 256
+#define NK_REC_SOURCE_RULE "1 to 255 of A-Z a-z 0-9 '.' '_' '-'"
+int nk_rec_source_ok(const char *name);
+/* The name of a server given as HOST[:PORT] or [IPv6]:PORT, already split
+ * into host and port: the host as written, each ':' of an IPv6 literal
+ * written '-' (the ipv6-literal convention: [2001:db8::1] -> 2001-db8--1),
+ * then "_PORT" when port is not def_port. Two ports on one host give two
+ * names. 0, or -1 (e says why: a host with other characters, or a name
+ * longer than 255 bytes; such a server needs a [source NAME] section). */
+int nk_rec_source_name(char *out, size_t cap, const char *host, uint16_t port,
+	uint16_t def_port, struct nk_err *e);
+
 /* Checks shared with other modules: 1 if s[0..n) is a valid key/type word;
  * 1 if it is valid UTF-8 (RFC 3629). */
 int nk_rec_key_ok(const char *s, size_t n);

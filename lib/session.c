@@ -7,18 +7,7 @@
 
 int nk_session_name_ok(const char *name)
 {
-	size_t n = strlen(name);
-
-	if (n == 0 || n >= NK_SESSION_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-' || c == ':' || c == '@' || c == '+' ||
-		      c == '[' || c == ']'))
-			return 0;
-	}
-	return 1;
+	return nk_rec_source_ok(name);
 }
 
 static int get_addr(const struct nk_rec *rec, const char *key, char *host, uint16_t *port,
@@ -47,7 +36,7 @@ int nk_session_from_rec(struct nk_session *s, const struct nk_rec *rec, struct n
 	memset(s, 0, sizeof *s);
 	v = nk_rec_get(rec, "source");
 	if (v == NULL || !nk_session_name_ok(v)) {
-		nk_rec_field_error(rec, "source", e, v ? "not a valid source name" : "missing");
+		nk_rec_field_error(rec, "source", e, v ? "not a source name (" NK_REC_SOURCE_RULE ")" : "missing");
 		return -1;
 	}
 	strcpy(s->source, v);

@@ -28,7 +28,7 @@
 #define NK_SESSION_KEY_MAX     64
 #define NK_SESSION_HOST_MAX    256
 
-#define NK_SESSION_NAME_MAX   (NK_SESSION_HOST_MAX + 8)
+#define NK_SESSION_NAME_MAX   NK_REC_SOURCE_MAX
 
 struct nk_session {
 	char source[NK_SESSION_NAME_MAX];
@@ -46,7 +46,7 @@ struct nk_session {
 };
 
 
-/* Is this a valid source name? (1..NK_SESSION_NAME_MAX-1 bytes of [A-Za-z0-9._:@+[]-]) */
+/* Is this a valid source name? nk_rec_source_ok (record.h: the one rule). */
 int nk_session_name_ok(const char *name);
 
 /* Parse a `session` record. 0, or -1 with e naming the line and field. */

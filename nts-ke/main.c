@@ -191,6 +191,14 @@ static int merge_state(const char *path, struct nk_err *e)
 				for (size_t i = 0; s != NULL && i < nsrc; i++)
 					if (src[i].done && strcmp(src[i].name, s) == 0)
 						fresh = 1;
+				/* an older nts-ke named command-line servers HOST:PORT;
+				 * nts-poll refuses such a record, so it goes (the server
+				 * now has a name of the one rule, ntskit-records(5)) */
+				if (s != NULL && !nk_rec_source_ok(s)) {
+					fprintf(stderr, "nts-ke: %s:%lu: session of '%.80s' dropped: not a source name "
+						"(" NK_REC_SOURCE_RULE "); ask that server again\n", path, lineno, s);
+					fresh = 1;
+				}
 			}
 			if (!fresh)
 				fprintf(a.f, "%s\n", line);
@@ -450,9 +458,16 @@ int main(int argc, char **argv)
 				die_usage("too many servers (at most %s)", "32");
 			if (nk_hostport_parse(argv[i], s->host, sizeof s->host, &s->port, NK_CFG_KE_PORT, &e) < 0)
 				die_usage("%s", e.msg);
-			if (!nk_session_name_ok(argv[i]))
-				die_usage("'%s': not usable as a source name", argv[i]);
-			snprintf(s->name, sizeof s->name, "%s", argv[i]);
+			/* the source name (ntskit-records(5)): host, "_PORT"
+			 * when not 4460, IPv6 ':' as '-' */
+			if (nk_rec_source_name(s->name, sizeof s->name, s->host, s->port, NK_CFG_KE_PORT, &e) < 0)
+				die_usage("%s", e.msg);
+			for (size_t k = 0; k < nsrc; k++)
+				if (strcmp(src[k].name, s->name) == 0) {
+					snprintf(e.msg, sizeof e.msg, "'%.100s' and '%.100s': the same source name %s",
+						argv[optind + (int)k], argv[i], s->name);
+					die_usage("%s", e.msg);
+				}
 			nsrc++;
 		}
 	} else {

@@ -80,14 +80,10 @@ static void refid_of(const struct nk_sel_source *s, char *out, size_t cap)
 }
 
 
+/* names go into used= and rejected= lists: the one rule of record.h */
 static int name_ok(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= NK_SEL_NAME)
-		return 0;
-	/* names go into used= and rejected= lists: no separators */
-	return strpbrk(s, ",:") == NULL;
+	return strlen(s) < NK_SEL_NAME && nk_rec_source_ok(s);
 }
 
 /* session record: only the certificate validity window is used (its
@@ -100,7 +96,7 @@ static int take_session(const struct nk_rec *rec, struct nk_err *e)
 
 	if (name == NULL || !name_ok(name)) {
 		nk_rec_field_error(rec, "source", e, name == NULL ? "missing in session record" :
-			"must be 1..63 bytes without ',' or ':'");
+			"not a source name (" NK_REC_SOURCE_RULE ")");
 		return -1;
 	}
 	if (nk_rec_get(rec, "not-before") == NULL || nk_rec_get(rec, "not-after") == NULL)
@@ -134,7 +130,7 @@ static int take_sample(const struct nk_rec *rec, double *tout, struct nk_err *e)
 		return -1;
 	}
 	if (!name_ok(name)) {
-		nk_rec_field_error(rec, "source", e, "must be 1..63 bytes without ',' or ':'");
+		nk_rec_field_error(rec, "source", e, "not a source name (" NK_REC_SOURCE_RULE ")");
 		return -1;
 	}
 	if (nk_rec_get_range(rec, "t", 0, 1e11, &s.t, e) < 0 ||

@@ -33,9 +33,11 @@
 
 #include <stddef.h>
 
+#include "record.h"
+
 #define NK_SEL_NSTAGE      8          /* clock filter stages (RFC 5905 NSTAGE) */
 #define NK_SEL_MAX_SOURCES 64
-#define NK_SEL_NAME        64
+#define NK_SEL_NAME        NK_REC_SOURCE_MAX   /* with the NUL */
 #define NK_SEL_PHI         15e-6      /* frequency tolerance, s/s (RFC 5905 PHI) */
 #define NK_SEL_MINDISP     0.001      /* minimum dispersion increment, s (ntpd 4.2.8 mindist) */
 #define NK_SEL_PRECISION   9.5367431640625e-7 /* 2^-20 s: floor for jitter */
@@ -73,7 +75,7 @@ struct nk_sel_sample {
 
 struct nk_sel_source {
 	char name[NK_SEL_NAME];
-	char ntp[NK_SEL_NAME * 4]; /* host:port the samples came from ("" unknown) */
+	char ntp[264];             /* host:port the samples came from ("" unknown) */
 	struct nk_sel_sample stage[NK_SEL_NSTAGE]; /* ring of accepted samples */
 	size_t nstage, next;
 	unsigned long seen;     /* samples offered in this round */

@@ -22,7 +22,7 @@ static long error_resp(struct nk_serve_ke *k, uint16_t code, uint8_t *out, size_
 {
 	k->done = 1;
 	k->error_code = code;
-	return nk_ntske_build_error(out, cap, code);
+	return nk_ntske_build_error(out, cap, code, nk_ntske_request_ntpv4(&k->p));
 }
 
 /* RFC 8915 §5.1: keys from the TLS exporter, context = Protocol ID (0x0000

@@ -22,12 +22,14 @@
  *                        the stream is still writable.
  *
  * The response, in this order: NextProtocol {0}; AEAD: the first of the
- * server's supported list (15, 17 by default) the client offered, never
- * one it did not offer; when none matches an EMPTY AEAD record and no
- * cookies; else NK_SERVE_KE_COOKIES cookies (lib/cookie), Server and Port
- * records when the NTP endpoint differs (conf->ntp_server / ntp_port);
- * End of Message. A malformed request gets Error 1 (Bad Request), an
- * unrecognised critical record Error 0, nothing else.
+ * client's list (its preference order, RFC 8915 §4.1.5) that the server
+ * supports (15, 17 by default), never one it did not offer; when none
+ * matches an EMPTY AEAD record and no cookies; else NK_SERVE_KE_COOKIES
+ * cookies (lib/cookie), Server and Port records when the NTP endpoint
+ * differs (conf->ntp_server / ntp_port); End of Message. A malformed
+ * request gets Error 1 (Bad Request), an unrecognised critical record
+ * Error 0; every error response is NextProtocol, Error, End of Message
+ * (§4.1.2: NextProtocol exactly once in every response).
  */
 #ifndef NK_SERVE_KE_H
 #define NK_SERVE_KE_H
@@ -52,7 +54,7 @@ typedef int (*nk_serve_ke_export_fn)(void *arg, const char *label,
 
 struct nk_serve_ke_conf {
 	const struct nk_cookie_keys *keys;
-	const uint16_t *aeads;          /* supported, server preference order */
+	const uint16_t *aeads;          /* supported (the client's order picks) */
 	size_t naeads;
 	const char *ntp_server;         /* NULL: no Server record */
 	uint16_t ntp_port;              /* 0: no Port record */

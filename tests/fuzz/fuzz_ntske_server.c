@@ -54,10 +54,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint16_t code = nk_ntske_error_code(&S);
 		if (code > 1 || strlen(e.msg) == 0)
 			abort();
-		long n = nk_ntske_build_error(out, sizeof out, code);
+		int ntpv4 = nk_ntske_request_ntpv4(&S);
+		long n = nk_ntske_build_error(out, sizeof out, code, ntpv4);
 		nk_ntske_client_init(&Cl, supported, 2);
-		if (n != 10 || nk_ntske_feed(&Cl, out, (size_t)n, &e) != NK_NTSKE_ERROR ||
-		    Cl.err != NK_NTSKE_E_SERVER_ERROR || Cl.u.resp.error_code != code)
+		/* NextProtocol ({0} or empty), Error, End */
+		if (n != (ntpv4 ? 16 : 14) || nk_ntske_feed(&Cl, out, (size_t)n, &e) != NK_NTSKE_ERROR)
+			abort();
+		if (ntpv4 && (Cl.err != NK_NTSKE_E_SERVER_ERROR || Cl.u.resp.error_code != code))
+			abort();
+		if (!ntpv4 && Cl.err != NK_NTSKE_E_NEXTPROTO)
 			abort();
 	} else {
 		abort();

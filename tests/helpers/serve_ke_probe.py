@@ -11,10 +11,17 @@
         big             a 1500-octet request (unknown NON-critical padding)
         garbage         64 random-looking octets (no valid records)
         truncated       half a request, then the client closes its side
+        aead17-15       NextProtocol {0}, AEAD {17, 15}, End
+        notntp          NextProtocol {5} (not NTPv4), AEAD {15}, End
+        huge-header     NextProtocol {0}, AEAD {15}, then only the header of
+                        an unknown non-critical record declaring 65535 octets
+                        (more than a server's request limit); the
+                        connection stays open
       Prints one line per received record:
-        rec type=T crit=0|1 len=L [aead=..] [error=..] [port=..]
+        rec type=T crit=0|1 len=L [proto=..] [aead=..] [error=..] [port=..]
       then "cookies=N", then "close_notify" or "closed" (no close_notify) or
-      "error=..." (TLS or socket failure).
+      "error=..." (TLS or socket failure), then "answer_after=S": seconds
+      from the end of the request to the first octet of the answer.
   serve_ke_probe.py req-close HOST PORT CAFILE
       as "req ... good", but sends its close_notify right after the request,
       before reading (RFC 8446 §6.1: that closes only the client's write
@@ -55,6 +62,12 @@ def request(kind):
         return bytes((i * 37 + 11) & 0xFF for i in range(64))
     if kind == "truncated":
         return nextproto + rec(4, b"\x00\x0f")[:3]
+    if kind == "aead17-15":
+        return nextproto + rec(4, b"\x00\x11\x00\x0f") + END
+    if kind == "notntp":
+        return rec(1, b"\x00\x05") + rec(4, b"\x00\x0f") + END
+    if kind == "huge-header":
+        return nextproto + rec(4, b"\x00\x0f") + struct.pack(">HH", 0x1234, 0xFFFF)
     raise SystemExit("unknown kind " + kind)
 
 
@@ -65,6 +78,8 @@ def parse(buf):
         body = buf[off + 4:off + 4 + ln]
         crit, t = t >> 15, t & 0x7FFF
         line = "rec type=%d crit=%d len=%d" % (t, crit, ln)
+        if t == 1:
+            line += " proto=%s" % ",".join(str(x) for x in struct.unpack(">%dH" % (ln // 2), body)) if ln else " proto=empty"
         if t == 4:
             line += " aead=%s" % ",".join(str(x) for x in struct.unpack(">%dH" % (ln // 2), body)) if ln else " aead=empty"
         if t == 2 and ln == 2:
@@ -97,6 +112,7 @@ def do_req(host, port, ca, kind, delay):
     if delay > 0:
         time.sleep(delay)
     s.sendall(request(kind))
+    t0, t1 = time.monotonic(), None
     if kind == "truncated":
         # half-close underneath TLS (a dup of the descriptor: the SSL
         # socket itself would drop its TLS state on shutdown())
@@ -115,10 +131,13 @@ def do_req(host, port, ca, kind, delay):
         if not d:
             end = "close_notify"
             break
+        if t1 is None:
+            t1 = time.monotonic()
         buf += d
     for line in parse(buf):
         print(line)
     print(end)
+    print("answer_after=%s" % ("%.3f" % (t1 - t0) if t1 is not None else "none"))
     return 0
 
 

@@ -50,7 +50,7 @@ chmod 0644 "$T_DIR/state"
 "$KE" --ca "$PKI/root.crt" --state "$T_DIR/state" localhost:$CHRONY_KE 2>"$T_DIR/e3"
 "$KE" --ca "$PKI/root.crt" --state "$T_DIR/state" localhost:$CHRONY_KE 2>>"$T_DIR/e3"
 if [ "$(stat -c %a "$T_DIR/state")" = 600 ] && grep -q '^session source=other ' "$T_DIR/state" \
-   && [ "$(grep -c "^session source=localhost:$CHRONY_KE " "$T_DIR/state")" = 1 ] && grep -q '^# my state' "$T_DIR/state"; then
+   && [ "$(grep -c "^session source=localhost_$CHRONY_KE " "$T_DIR/state")" = 1 ] && grep -q '^# my state' "$T_DIR/state"; then
   t_ok "--state: merged by rename, mode 0600, other records kept, one session per source"
 else
   t_fail "--state merge" "$(stat -c %a "$T_DIR/state") $(cut -c1-60 "$T_DIR/state" | tr '\n' '|') $(cat "$T_DIR/e3")"
@@ -58,7 +58,7 @@ fi
 
 # partial / total failure exit codes
 "$KE" --ca "$PKI/root.crt" --timeout 3 localhost:$CHRONY_KE localhost:20939 >"$T_DIR/s4" 2>"$T_DIR/e4"; rc=$?
-[ $rc -eq 1 ] && [ "$(wc -l <"$T_DIR/s4")" = 1 ] && grep -q 'localhost:20939: cannot connect' "$T_DIR/e4" \
+[ $rc -eq 1 ] && [ "$(wc -l <"$T_DIR/s4")" = 1 ] && grep -q 'localhost_20939: cannot connect' "$T_DIR/e4" \
   && t_ok "one of two servers down: exit 1, the other's session written" || t_fail "partial failure" "rc=$rc $(cat "$T_DIR/e4")"
 "$KE" --ca "$PKI/root.crt" --timeout 3 localhost:20939 >/dev/null 2>"$T_DIR/e5"; rc=$?
 [ $rc -eq 2 ] && t_ok "no server works: exit 2" || t_fail "no server works: exit 2" "rc=$rc"

@@ -46,7 +46,7 @@ rc=$?
 n=$(grep -c '^sample ' "$T_DIR/p1")
 [ "$n" -eq 4 ] && t_ok "loopback: 4 samples" || t_fail "loopback: 4 samples" "$n samples"
 t_grep "loopback: auth=nts via=udp" "$T_DIR/p1" '^sample .* auth=nts .*via=udp '
-t_grep "loopback: fields" "$T_DIR/p1" "^sample source=localhost:$KE1 ntp=localhost:$NTP1 t=[0-9]+\.[0-9]+ offset=[-+][0-9.]+ delay=[0-9.]+ disp=[0-9.]+ stratum=1 leap=0 refid=[^ ]+ .*root-delay=[0-9.]+ root-disp=[0-9.]+ .*not-before=[0-9]+ not-after=[0-9]+"
+t_grep "loopback: fields" "$T_DIR/p1" "^sample source=localhost_$KE1 ntp=localhost:$NTP1 t=[0-9]+\.[0-9]+ offset=[-+][0-9.]+ delay=[0-9.]+ disp=[0-9.]+ stratum=1 leap=0 refid=[^ ]+ .*root-delay=[0-9.]+ root-disp=[0-9.]+ .*not-before=[0-9]+ not-after=[0-9]+"
 if offsets_ok "$T_DIR/p1" 0.001; then t_ok "loopback: |offset| < 1 ms (lowest delay), every sample within delay/2"
 else t_fail "loopback: |offset| < 1 ms (lowest delay), every sample within delay/2" "$(grep -o 'offset=[^ ]* delay=[^ ]*' "$T_DIR/p1" | tr '\n' ' ')"; fi
 n=$(grep '^sample' "$T_DIR/p1" | field offset | awk '{ v = $1 + 0; if (v < 0) v = -v; if (v < 0.001) n++ } END { print n + 0 }')

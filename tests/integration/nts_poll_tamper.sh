@@ -87,8 +87,8 @@ n=$(grep -c 'rejected a response (origin-mismatch)' "$T_DIR/replay.err")
 [ "$n" -eq 2 ] && t_ok "replayed response: both replays rejected (origin-mismatch)" || t_fail "replayed response: both replays rejected (origin-mismatch)" "$n: $(head -c 300 "$T_DIR/replay.err")"
 
 # every rejection line names the source
-if grep -h 'rejected' "$T_DIR"/*.err | grep -qv "^nts-poll: localhost:$KEP: "; then
-  t_fail "every rejection names the source" "$(grep -h rejected "$T_DIR"/*.err | grep -v "^nts-poll: localhost:$KEP: " | head -n 1)"
+if grep -h 'rejected' "$T_DIR"/*.err | grep -qv "^nts-poll: localhost_$KEP: "; then
+  t_fail "every rejection names the source" "$(grep -h rejected "$T_DIR"/*.err | grep -v "^nts-poll: localhost_$KEP: " | head -n 1)"
 else
   t_ok "every rejection names the source"
 fi

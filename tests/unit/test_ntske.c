@@ -168,9 +168,15 @@ static void test_round_trip(void **state)
 	assert_string_equal(P.u.resp.server, "ntp.example.org");
 	assert_int_equal(P.u.resp.port, 11123);
 
-	/* client offers 17 then 15: the server's preference (15) wins */
+	/* client offers 17 then 15: the client's preference (17) wins (§4.1.5) */
 	static const uint16_t offer17_15[] = { 17, 15 };
-	assert_int_equal(nk_ntske_choose_aead(offer17_15, 2, supported, 2), 15);
+	assert_int_equal(nk_ntske_choose_aead(offer17_15, 2, supported, 2), 17);
+	/* ... and 15 then 17 gives 15, whatever order the server lists them in */
+	static const uint16_t supported17_15[] = { 17, 15 };
+	assert_int_equal(nk_ntske_choose_aead(offer15_17, 2, supported17_15, 2), 15);
+	/* unsupported ones are skipped, never chosen */
+	static const uint16_t offer30_17_15[] = { 30, 17, 15 };
+	assert_int_equal(nk_ntske_choose_aead(offer30_17_15, 3, supported, 2), 17);
 	static const uint16_t offer17[] = { 17 };
 	assert_int_equal(nk_ntske_choose_aead(offer17, 1, supported, 2), 17);
 
@@ -296,8 +302,12 @@ static void test_error_and_warning_records(void **state)
 	(void)state;
 	for (uint16_t c = 0; c < 4; c++) {
 		M.n = 0;
-		long n = nk_ntske_build_error(b, sizeof b, c);
-		assert_int_equal(n, 10);
+		long n = nk_ntske_build_error(b, sizeof b, c, 1);
+		/* NextProtocol {0} (§4.1.2: in every response), Error, End */
+		assert_int_equal(n, 16);
+		assert_memory_equal(b, "\x80\x01\x00\x02\x00\x00\x80\x02\x00\x02\x00", 11);
+		assert_int_equal(b[11], c);
+		assert_memory_equal(b + 12, "\x80\x00\x00\x00", 4);
 		memcpy(M.b, b, (size_t)n);
 		M.n = (size_t)n;
 		assert_int_equal(parse_resp(&P, offer15, 1, &M, &e), NK_NTSKE_ERROR);
@@ -488,6 +498,61 @@ static void test_cookie_limits(void **state)
 	assert_int_equal(P.u.resp.cookie[0][0], 0);
 }
 
+/* A record whose declared length cannot fit is refused when its header
+ * arrives, not after the bytes (or a timeout): both roles. */
+static void test_declared_length_at_header(void **state)
+{
+	struct nk_err e = { "" };
+	static const uint8_t start[] = { 0x80, 0x01, 0x00, 0x02, 0x00, 0x00,   /* NextProto {0} */
+		0x80, 0x04, 0x00, 0x02, 0x00, 0x0f };                         /* AEAD {15} */
+	uint8_t hdr[4] = { 0x40, 0x01, 0, 0 };                                /* unknown, not critical */
+	size_t fit = NK_NTSKE_REQ_MAX - sizeof start - 4 - 4;                 /* leaves room for End */
+	(void)state;
+
+	/* server: 16384 - 12 - 8 octets of body fit exactly; one more does not */
+	nk_ntske_server_init(&P, 0);
+	assert_int_equal(nk_ntske_feed(&P, start, sizeof start, &e), NK_NTSKE_NEED_MORE);
+	hdr[2] = (uint8_t)(fit >> 8); hdr[3] = (uint8_t)fit;
+	assert_int_equal(nk_ntske_feed(&P, hdr, 4, &e), NK_NTSKE_NEED_MORE);
+	nk_ntske_server_init(&P, 0);
+	assert_int_equal(nk_ntske_feed(&P, start, sizeof start, &e), NK_NTSKE_NEED_MORE);
+	hdr[2] = (uint8_t)((fit + 1) >> 8); hdr[3] = (uint8_t)(fit + 1);
+	assert_int_equal(nk_ntske_feed(&P, hdr, 4, &e), NK_NTSKE_ERROR);
+	assert_int_equal(P.err, NK_NTSKE_E_TOO_LONG);
+	assert_int_equal(nk_ntske_error_code(&P), NK_NTSKE_ERR_BAD_REQUEST);
+	assert_non_null(strstr(e.msg, "longer than 16384"));
+	assert_non_null(strstr(e.msg, "declares a"));
+	/* 0xffff declared, header split over two feeds: the second one fails */
+	nk_ntske_server_init(&P, 0);
+	hdr[2] = 0xff; hdr[3] = 0xff;
+	assert_int_equal(nk_ntske_feed(&P, hdr, 2, &e), NK_NTSKE_NEED_MORE);
+	assert_int_equal(nk_ntske_feed(&P, hdr + 2, 2, &e), NK_NTSKE_ERROR);
+	assert_int_equal(P.err, NK_NTSKE_E_TOO_LONG);
+	/* a known record too: a Server record cannot be that long anyway, but
+	 * a NextProtocol list can */
+	nk_ntske_server_init(&P, 0);
+	static const uint8_t np[] = { 0x80, 0x01, 0xff, 0xfe };
+	assert_int_equal(nk_ntske_feed(&P, np, sizeof np, &e), NK_NTSKE_ERROR);
+	assert_int_equal(P.err, NK_NTSKE_E_TOO_LONG);
+	/* client: against the 65536-octet response limit (16 octets in,
+	 * 65516 of body still leave room for End) */
+	nk_ntske_client_init(&P, offer15, 1);
+	assert_int_equal(nk_ntske_feed(&P, start, sizeof start, &e), NK_NTSKE_NEED_MORE);
+	hdr[2] = 0xff; hdr[3] = 0xed;                                         /* 65517 */
+	assert_int_equal(nk_ntske_feed(&P, hdr, 4, &e), NK_NTSKE_ERROR);
+	assert_int_equal(P.err, NK_NTSKE_E_TOO_LONG);
+	nk_ntske_client_init(&P, offer15, 1);
+	assert_int_equal(nk_ntske_feed(&P, start, sizeof start, &e), NK_NTSKE_NEED_MORE);
+	hdr[2] = 0xff; hdr[3] = 0xe0;                                         /* 65504 */
+	assert_int_equal(nk_ntske_feed(&P, hdr, 4, &e), NK_NTSKE_NEED_MORE);
+	static uint8_t body[0xffe0];
+	assert_int_equal(nk_ntske_feed(&P, body, sizeof body, &e), NK_NTSKE_NEED_MORE);
+	hdr[2] = 0x00; hdr[3] = 0x10;                                         /* 16 > 12 - 4 left */
+	assert_int_equal(nk_ntske_feed(&P, hdr, 4, &e), NK_NTSKE_ERROR);
+	assert_int_equal(P.err, NK_NTSKE_E_TOO_LONG);
+	assert_non_null(strstr(e.msg, "longer than 65536"));
+}
+
 /* ---- server role ---- */
 
 static void test_server_requests(void **state)
@@ -508,9 +573,23 @@ static void test_server_requests(void **state)
 	assert_int_equal(P.u.req.naead, 3);
 	assert_int_equal(P.u.req.aead[0], 30);
 	assert_int_equal(P.u.req.unknown_ignored, 1);
-	/* ... even when the caller asked for a smaller limit */
+	/* ... even when the caller asked for a smaller limit: 1024 octets,
+	 * End of Message included, pass with max_req 100 (this used to feed
+	 * the first 1024 octets of the 1534-octet request above and expect
+	 * NEED_MORE; its 1500-octet record is now refused at its header,
+	 * since it cannot fit in 1024, see test_declared_length_at_header) */
 	nk_ntske_server_init(&P, 100);
-	assert_int_equal(nk_ntske_feed(&P, M.b, 1024, &e), NK_NTSKE_NEED_MORE);
+	assert_int_equal(nk_ntske_feed(&P, M.b, 1024, &e), NK_NTSKE_ERROR);
+	assert_int_equal(P.err, NK_NTSKE_E_TOO_LONG);
+	M.n = 0;
+	rec16(&M, C | 1, 0);
+	rec(&M, C | 4, "\x00\x1e\x00\x0f\x00\x11", 6);
+	rec(&M, 0x4001, pad, 1024 - 6 - 10 - 4 - 4);
+	rec(&M, C, NULL, 0);
+	assert_int_equal(M.n, 1024);
+	nk_ntske_server_init(&P, 100);
+	assert_int_equal(nk_ntske_feed(&P, M.b, M.n - 4, &e), NK_NTSKE_NEED_MORE);
+	assert_int_equal(nk_ntske_feed(&P, M.b + M.n - 4, 4, &e), NK_NTSKE_DONE);
 
 	/* NextProtocol listing 5 and 0: fine */
 	M.n = 0;
@@ -562,11 +641,16 @@ static void test_server_requests(void **state)
 		assert_int_equal(nk_ntske_error_code(&P), cases[i].code);
 		assert_non_null(strstr(e.msg, "NTS-KE request"));
 		/* the answer the server sends */
-		long n = nk_ntske_build_error(out, sizeof out, nk_ntske_error_code(&P));
-		assert_int_equal(n, 10);
-		assert_int_equal(out[5], cases[i].code);
+		int v4 = nk_ntske_request_ntpv4(&P);
+		long n = nk_ntske_build_error(out, sizeof out, nk_ntske_error_code(&P), v4);
+		/* NextProtocol: {0}, or empty when the request's did not list 0 */
+		assert_int_equal(v4, cases[i].kind != 4);
+		assert_int_equal(n, v4 ? 16 : 14);
+		assert_int_equal(out[1], NK_NTSKE_NEXTPROTO);
+		assert_int_equal(out[(v4 ? 11 : 9)], cases[i].code);
 	}
-	assert_int_equal(nk_ntske_build_error(out, 9, 1), -1);
+	assert_int_equal(nk_ntske_build_error(out, 15, 1, 1), -1);
+	assert_int_equal(nk_ntske_build_error(out, 13, 1, 0), -1);
 }
 
 static void test_explain(void **state)
@@ -622,6 +706,7 @@ int main(void)
 		cmocka_unit_test(test_error_and_warning_records),
 		cmocka_unit_test(test_bad_responses),
 		cmocka_unit_test(test_size_limit),
+		cmocka_unit_test(test_declared_length_at_header),
 		cmocka_unit_test(test_cookie_limits),
 		cmocka_unit_test(test_server_requests),
 		cmocka_unit_test(test_explain),

@@ -471,6 +471,63 @@ static void test_roundtrip(void **state)
 	}
 }
 
+/* Source names: the one rule, and the names of HOST[:PORT] servers. */
+static void test_source_names(void **state)
+{
+	char n[NK_REC_SOURCE_MAX], big[300];
+	struct nk_err e = { "" };
+	(void)state;
+	assert_true(nk_rec_source_ok("ptb"));
+	assert_true(nk_rec_source_ok("chrony2-ahead"));
+	assert_true(nk_rec_source_ok("time.example_4461"));
+	assert_true(nk_rec_source_ok("--1_4461"));
+	assert_false(nk_rec_source_ok(""));
+	assert_false(nk_rec_source_ok("a,b"));          /* used= list */
+	assert_false(nk_rec_source_ok("a:b"));          /* rejected=name:reason */
+	assert_false(nk_rec_source_ok("a b"));
+	assert_false(nk_rec_source_ok("a=b"));
+	assert_false(nk_rec_source_ok("[::1]"));
+	assert_false(nk_rec_source_ok("a\"b"));         /* Prometheus label */
+	assert_false(nk_rec_source_ok("caf\xc3\xa9"));
+	memset(big, 'a', sizeof big);
+	big[255] = 0;
+	assert_true(nk_rec_source_ok(big));
+	big[255] = 'a'; big[256] = 0;
+	assert_false(nk_rec_source_ok(big));
+
+	assert_int_equal(nk_rec_source_name(n, sizeof n, "time.example", 4460, 4460, &e), 0);
+	assert_string_equal(n, "time.example");
+	assert_int_equal(nk_rec_source_name(n, sizeof n, "localhost", 4461, 4460, &e), 0);
+	assert_string_equal(n, "localhost_4461");
+	assert_int_equal(nk_rec_source_name(n, sizeof n, "192.0.2.1", 11443, 4460, &e), 0);
+	assert_string_equal(n, "192.0.2.1_11443");
+	assert_int_equal(nk_rec_source_name(n, sizeof n, "::1", 4461, 4460, &e), 0);
+	assert_string_equal(n, "--1_4461");
+	assert_int_equal(nk_rec_source_name(n, sizeof n, "2001:db8::1", 4460, 4460, &e), 0);
+	assert_string_equal(n, "2001-db8--1");
+	assert_true(nk_rec_source_ok(n));
+	/* two ports on one host: two names */
+	char m[NK_REC_SOURCE_MAX];
+	assert_int_equal(nk_rec_source_name(m, sizeof m, "localhost", 4462, 4460, &e), 0);
+	assert_int_equal(nk_rec_source_name(n, sizeof n, "localhost", 4461, 4460, &e), 0);
+	assert_string_not_equal(n, m);
+	/* refused: other characters, too long (with or without the port) */
+	assert_int_equal(nk_rec_source_name(n, sizeof n, "fe80::1%eth0", 4460, 4460, &e), -1);
+	assert_non_null(strstr(e.msg, "[source NAME]"));
+	/* a v3 onion address and a port: 62 + 5 bytes */
+	assert_int_equal(nk_rec_source_name(n, sizeof n,
+		"vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd.onion", 4461, 4460, &e), 0);
+	assert_string_equal(n, "vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd.onion_4461");
+	big[255] = 0;
+	assert_int_equal(nk_rec_source_name(n, sizeof n, big, 4460, 4460, &e), 0);
+	assert_int_equal(nk_rec_source_name(n, sizeof n, big, 4461, 4460, &e), -1);
+	assert_non_null(strstr(e.msg, "longer than 255"));
+	memset(big, 'b', sizeof big - 1);
+	big[sizeof big - 1] = 0;
+	assert_int_equal(nk_rec_source_name(n, sizeof n, big, 4460, 4460, &e), -1);
+	assert_int_equal(nk_rec_source_name(n, 5, "localhost", 4460, 4460, &e), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_writer),
 		cmocka_unit_test(test_writer_refuses),
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_source_names),
 	};
 	return cmocka_run_group_tests_name("record", tests, NULL, NULL);
 }

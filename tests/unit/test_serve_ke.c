@@ -123,10 +123,19 @@ static void test_aead_choice(void **state)
 	uint8_t req[256];
 	long rl, n;
 	(void)state;
-	/* server preference 15 first, but only among what was offered */
+	/* the client's order decides (RFC 8915 §4.1.5): {17, 15} gets 17 ... */
 	n = nk_ntske_build_request(req, sizeof req, both, 2, NULL, 0);
 	assert_int_equal(run(&c, req, (size_t)n, 64, both, 2, &rl), NK_NTSKE_DONE);
+	assert_int_equal(cp.u.resp.aead, 17);
+	/* ... and {15, 17} gets 15 */
+	static const uint16_t both15[] = { 15, 17 }, some[] = { 30, 17, 15 };
+	n = nk_ntske_build_request(req, sizeof req, both15, 2, NULL, 0);
+	assert_int_equal(run(&c, req, (size_t)n, 64, both15, 2, &rl), NK_NTSKE_DONE);
 	assert_int_equal(cp.u.resp.aead, 15);
+	/* an unsupported first choice is skipped */
+	n = nk_ntske_build_request(req, sizeof req, some, 3, NULL, 0);
+	assert_int_equal(run(&c, req, (size_t)n, 64, some, 3, &rl), NK_NTSKE_DONE);
+	assert_int_equal(cp.u.resp.aead, 17);
 	n = nk_ntske_build_request(req, sizeof req, only17, 1, NULL, 0);
 	assert_int_equal(run(&c, req, (size_t)n, 64, only17, 1, &rl), NK_NTSKE_DONE);
 	assert_int_equal(cp.u.resp.aead, 17);
@@ -201,6 +210,114 @@ static void test_errors(void **state)
 	assert_int_equal(cp.u.resp.error_code, 2);
 }
 
+/* The records of the response in out[0..n): how many NextProtocol records,
+ * the list of the first, and the Error code (-1 none). */
+static void scan(long n, int *nnp, int *np0, int *nplen, int *err)
+{
+	size_t off = 0;
+
+	*nnp = 0; *np0 = -1; *nplen = -1; *err = -1;
+	while (off + 4 <= (size_t)n) {
+		unsigned t = (unsigned)(out[off] << 8 | out[off + 1]);
+		size_t len = (size_t)(out[off + 2] << 8 | out[off + 3]);
+
+		assert_true(off + 4 + len <= (size_t)n);
+		if ((t & 0x7fff) == NK_NTSKE_NEXTPROTO) {
+			assert_true(t & 0x8000);        /* critical (§4.1.2) */
+			if ((*nnp)++ == 0) {
+				*nplen = (int)len;
+				if (len >= 2)
+					*np0 = out[off + 4] << 8 | out[off + 5];
+			}
+		}
+		if ((t & 0x7fff) == NK_NTSKE_ERROR_REC && len == 2)
+			*err = out[off + 4] << 8 | out[off + 5];
+		off += 4 + len;
+	}
+	assert_int_equal(off, (size_t)n);
+}
+
+/* RFC 8915 §4.1.2: NextProtocol exactly once in every response, error
+ * responses included (ntpd-rs sends NextProtocol {0}, Error, End). */
+static void test_error_responses_carry_nextproto(void **state)
+{
+	static const uint16_t offer[] = { 15 };
+	struct nk_serve_ke_conf c = conf();
+	struct nk_err e;
+	uint8_t req[256];
+	long rl, n;
+	int nnp, np0, nplen, err;
+	static const uint8_t crit[] = { 0x80, 0x01, 0x00, 0x02, 0x00, 0x00,
+		0x80, 0x04, 0x00, 0x02, 0x00, 0x0f, 0xc0, 0x00, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00 };
+	static const uint8_t noproto[] = { 0x80, 0x04, 0x00, 0x02, 0x00, 0x0f, 0x80, 0x00, 0x00, 0x00 };
+	static const uint8_t not0[] = { 0x80, 0x01, 0x00, 0x02, 0x00, 0x05,
+		0x80, 0x04, 0x00, 0x02, 0x00, 0x0f, 0x80, 0x00, 0x00, 0x00 };
+	(void)state;
+
+	/* unrecognised critical record: Error 0 */
+	assert_int_equal(run(&c, crit, sizeof crit, 100, offer, 1, &rl), NK_NTSKE_ERROR);
+	assert_int_equal(cp.err, NK_NTSKE_E_SERVER_ERROR);
+	scan(rl, &nnp, &np0, &nplen, &err);
+	assert_int_equal(nnp, 1); assert_int_equal(nplen, 2); assert_int_equal(np0, 0); assert_int_equal(err, 0);
+	/* Bad Request (no NextProtocol in the request): {0}, as ntpd-rs */
+	assert_int_equal(run(&c, noproto, sizeof noproto, 100, offer, 1, &rl), NK_NTSKE_ERROR);
+	assert_int_equal(cp.err, NK_NTSKE_E_SERVER_ERROR);
+	scan(rl, &nnp, &np0, &nplen, &err);
+	assert_int_equal(nnp, 1); assert_int_equal(np0, 0); assert_int_equal(err, 1);
+	/* a request whose NextProtocol lacks 0: an empty one (a subset of it) */
+	assert_int_equal(run(&c, not0, sizeof not0, 100, offer, 1, &rl), NK_NTSKE_ERROR);
+	scan(rl, &nnp, &np0, &nplen, &err);
+	assert_int_equal(nnp, 1); assert_int_equal(nplen, 0); assert_int_equal(err, 1);
+	/* the stream ends (or the deadline passes) before End of Message */
+	n = nk_ntske_build_request(req, sizeof req, offer, 1, NULL, 0);
+	assert_int_equal(run(&c, req, (size_t)n - 4, 100, offer, 1, &rl), NK_NTSKE_ERROR);
+	assert_int_equal(cp.err, NK_NTSKE_E_SERVER_ERROR);
+	scan(rl, &nnp, &np0, &nplen, &err);
+	assert_int_equal(nnp, 1); assert_int_equal(np0, 0); assert_int_equal(err, 1);
+	nk_serve_ke_init(&ke, &c);
+	rl = nk_serve_ke_eof(&ke, out, sizeof out, &e);     /* nothing received at all */
+	scan(rl, &nnp, &np0, &nplen, &err);
+	assert_int_equal(nnp, 1); assert_int_equal(np0, 0); assert_int_equal(err, 1);
+	/* internal error: Error 2 */
+	export_fail = 1;
+	assert_int_equal(run(&c, req, (size_t)n, 100, offer, 1, &rl), NK_NTSKE_ERROR);
+	export_fail = 0;
+	assert_int_equal(cp.u.resp.error_code, 2);
+	scan(rl, &nnp, &np0, &nplen, &err);
+	assert_int_equal(nnp, 1); assert_int_equal(np0, 0); assert_int_equal(err, 2);
+	/* no common AEAD: NextProtocol {0}, empty AEAD, End (§4.1.5), no Error */
+	static const uint16_t none[] = { 30 };
+	n = nk_ntske_build_request(req, sizeof req, none, 1, NULL, 0);
+	assert_int_equal(run(&c, req, (size_t)n, 100, none, 1, &rl), NK_NTSKE_ERROR);
+	assert_int_equal(cp.err, NK_NTSKE_E_AEAD_EMPTY);
+	scan(rl, &nnp, &np0, &nplen, &err);
+	assert_int_equal(nnp, 1); assert_int_equal(np0, 0); assert_int_equal(err, -1);
+}
+
+/* A record header declaring more than the request limit is answered (Error
+ * 1) by the feed that completes the header, not at the deadline. */
+static void test_too_long_answered_at_header(void **state)
+{
+	static const uint16_t offer[] = { 15 };
+	struct nk_serve_ke_conf c = conf();
+	struct nk_err e;
+	static const uint8_t req[] = { 0x80, 0x01, 0x00, 0x02, 0x00, 0x00,
+		0x80, 0x04, 0x00, 0x02, 0x00, 0x0f, 0x12, 0x34, 0xff, 0xff };
+	int nnp, np0, nplen, err;
+	long n;
+	(void)state;
+	nk_serve_ke_init(&ke, &c);
+	n = nk_serve_ke_feed(&ke, &c, req, sizeof req, fake_export, NULL, out, sizeof out, &e);
+	assert_true(n > 0);
+	assert_int_equal(ke.error_code, 1);
+	assert_non_null(strstr(e.msg, "longer than 16384"));
+	scan(n, &nnp, &np0, &nplen, &err);
+	assert_int_equal(nnp, 1); assert_int_equal(np0, 0); assert_int_equal(err, 1);
+	nk_ntske_client_init(&cp, offer, 1);
+	assert_int_equal(nk_ntske_feed(&cp, out, (size_t)n, &e), NK_NTSKE_ERROR);
+	assert_int_equal(cp.err, NK_NTSKE_E_SERVER_ERROR);
+}
+
 static void test_big_request(void **state)
 {
 	static const uint16_t offer[] = { 15 };
@@ -229,6 +346,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_aead_choice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_responses_carry_nextproto, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_long_answered_at_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_request, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("serve_ke", tests, NULL, NULL);
