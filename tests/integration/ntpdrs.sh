@@ -8,8 +8,8 @@
 #     startup panic forward "inf" / backward 1800 s. ntp-ctl status shows 5
 #     NTS sources with samples near 0 s, holding cookies; every nts-serve
 #     answered its NTS-KE and NTS-authenticated requests; the AEAD ntpd-rs
-#     offered {17, 15} and the one negotiated (15: nts-serve picks 15 first,
-#     RFC 8915 4.1.5 lets the server choose).
+#     offered {17, 15} and the one negotiated (17: nts-serve takes the
+#     client's first supported AEAD, RFC 8915 4.1.5).
 #  b) ntpd-rs as NTS server ([[nts-ke-server]] + [[server]]): nts-ke | nts-poll
 #     get authenticated samples at 0 s within delay/2 (same clock), the Port
 #     record honoured; nts-select combines them.
@@ -176,9 +176,10 @@ done
   t_fail "every nts-serve: NTS-KE answered, NTS requests answered" "not:$bad: $(grep -h event=stop "$T_DIR"/serve*.log | head -c 300)"
 t_grep "ntpd-rs offered AEAD 17 then 15" "$T_DIR/serve0.log" \
   'NTS-KE received record 4 AEAD Algorithm Negotiation .*: 17 \(AEAD_AES_SIV_CMAC_512\), 15 \(AEAD_AES_SIV_CMAC_256\)$'
-t_grep "AEAD negotiated with ntpd-rs: 15 (AEAD_AES_SIV_CMAC_256)" "$T_DIR/serve0.log" \
-  'NTS-KE sent record 4 AEAD Algorithm Negotiation .*: 15 \(AEAD_AES_SIV_CMAC_256\)$'
-t_grep "ntpd-rs's NTP requests authenticated with AEAD 15" "$T_DIR/serve0.log" 'NTS request authenticated: AEAD 15 '
+# nts-serve takes the client's first supported AEAD (RFC 8915 4.1.5)
+t_grep "AEAD negotiated with ntpd-rs: its first choice, 17 (AEAD_AES_SIV_CMAC_512)" "$T_DIR/serve0.log" \
+  'NTS-KE sent record 4 AEAD Algorithm Negotiation .*: 17 \(AEAD_AES_SIV_CMAC_512\)$'
+t_grep "ntpd-rs's NTP requests authenticated with AEAD 17" "$T_DIR/serve0.log" 'NTS request authenticated: AEAD 17 '
 
 peer_clock_snapshot "$T_DIR/clock.after"
 if peer_clock_unchanged "$T_DIR/clock.before" "$T_DIR/clock.after"; then
