@@ -125,7 +125,7 @@ install: all
 	for m in $(wildcard nts-*/*.1 lib/*.1 scripts/*.1); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done
 	for m in $(wildcard nts-*/*.5 lib/*.5 scripts/*.5); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done
 	for m in $(wildcard nts-*/*.8 lib/*.8 scripts/*.8); do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
-	for s in $(wildcard scripts/nts-sync scripts/check_nts scripts/ntskit-prom); do install -m 0755 $$s $(DESTDIR)$(PREFIX)/bin/; done
+	for s in $(wildcard scripts/nts-sync scripts/check_nts scripts/ntskit-prom scripts/ntskit-status); do install -m 0755 $$s $(DESTDIR)$(PREFIX)/bin/; done
 	for s in $(wildcard scripts/*.example); do install -m 0644 $$s $(DESTDIR)$(PREFIX)/share/ntskit/; done
 	for u in $(wildcard scripts/systemd/*.service scripts/systemd/*.timer); do \
 	  sed 's|/usr/local/|$(PREFIX)/|g' $$u > $(DESTDIR)$(PREFIX)/lib/systemd/system/$$(basename $$u); \

@@ -52,6 +52,6 @@ for u in "$NTSKIT_TOP"/scripts/systemd/*.service "$NTSKIT_TOP"/scripts/systemd/*
   f=$dest/usr/lib/systemd/system/$n
   if [ -f "$f" ] && ! grep -q /usr/local/ "$f"; then t_ok "$n installed with PREFIX paths"; else t_fail "$n installed with PREFIX paths" "missing or still names /usr/local"; fi
 done
-for s in nts-sync check_nts ntskit-prom; do
+for s in nts-sync check_nts ntskit-prom ntskit-status; do
   [ -x "$dest/usr/bin/$s" ] && t_ok "$s installed" || t_fail "$s installed" "not in $dest/usr/bin"
 done
