@@ -207,12 +207,22 @@ sh "$SYNC" --config "$CONF" --state-dir "$SD" --dry-run >/dev/null 2>"$T_DIR/e4"
 t_grep "lock held: says so" "$T_DIR/e4" 'another nts-sync holds'
 wait $LPID
 n=$(runs)
-sh "$SYNC" --config "$CONF" --state-dir "$SD" --dry-run >/dev/null 2>&1 &
+# the first run's nts-adjust stage waits (at most 60 s) until the second run
+# has ended: on a loaded machine the second's configuration check could
+# otherwise outlast the whole first run, and both would run in turn
+cat >"$T_DIR/adjust-hold" <<EOF
+#!/bin/sh
+# only the pipeline's stage (--state), not the configuration check
+case "\$*" in *--state*) i=0; while [ ! -e "$T_DIR/p2.done" ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done ;; esac
+exec "$NTSKIT_ADJUST" "\$@"
+EOF
+chmod 755 "$T_DIR/adjust-hold"
+NTSKIT_ADJUST="$T_DIR/adjust-hold" sh "$SYNC" --config "$CONF" --state-dir "$SD" --dry-run >/dev/null 2>&1 &
 P1=$!
 t_wait_flock "$SD/lock"   # the second starts while the first holds the lock
 sh "$SYNC" --config "$CONF" --state-dir "$SD" --dry-run >/dev/null 2>&1 &
 P2=$!
-wait $P1; r1=$?; wait $P2; r2=$?
+wait $P2; r2=$?; touch "$T_DIR/p2.done"; wait $P1; r1=$?
 { [ $r1 -eq 0 ] && [ $r2 -eq 75 ]; } || { [ $r1 -eq 75 ] && [ $r2 -eq 0 ]; } &&
 	t_ok "two runs at once: one runs, the other exits 75" || t_fail "two runs at once: one runs, the other exits 75" "exits $r1 and $r2"
 
