@@ -134,7 +134,7 @@ UNITDIR     ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 PLUGINDIR   ?= $(PREFIX)/lib/nagios/plugins
-SCRIPTS_SBIN = nts-sync ntskit-prom
+SCRIPTS_SBIN = nts-sync ntskit-prom ntskit-status
 SCRIPTS_BIN  = ntskit-plot
 
 # /etc/ntskit.conf as installed: the example with every line commented, so

@@ -30,11 +30,13 @@ static const char usage[] =
 	"                  [--panic-single S|inf] [--panic-startup-forward S|inf]\n"
 	"                  [--panic-startup-backward S|inf] [--panic-accumulated S|inf]\n"
 	"                  [--status FILE] [--state FILE] [--leap-list FILE|none]\n"
-	"                  [--stream] [--explain]\n"
+	"                  [--stream] [--explain] [--dry-run --dry-run-status]\n"
 	"Reads offset records (stdin), slews (below the step threshold, default\n"
 	"0.128 s) or steps the clock within the ntpd-rs style panic thresholds,\n"
 	"disciplines the frequency, writes one adjust record per decision.\n"
 	"  --dry-run             decide and report, never change the clock or files\n"
+	"  --dry-run-status      with --dry-run: still write the --status file, the\n"
+	"                        uncorrected |offset| added to its root-disp\n"
 	"  --state FILE          frequency, startup flag and accumulated steps (0600)\n"
 	"  --status FILE         status record for nts-serve (0644)\n"
 	"  --leap-list FILE      leap seconds are armed only if this list (tzdata's\n"
@@ -46,7 +48,7 @@ static const char usage[] =
 	"5 no offset record, 6 bad state file, 64 usage, 65 malformed input,\n"
 	"74 I/O error, 78 bad config.\n";
 
-static int explain, dry_run;
+static int explain, dry_run, dry_status;
 
 struct offrec {
 	double t, offset, error, root_delay, root_disp;
@@ -176,8 +178,11 @@ static int status_save(const char *path, const struct offrec *o, const struct nk
 	static struct nk_rec_writer w;
 	double rd = o->root_disp;
 
-	/* a slew still has |phase| to go: count it as dispersion */
-	if (d->action == NK_ADJ_SLEW)
+	/* a slew still has |phase| to go: count it as dispersion; a dry run
+	 * corrected nothing, so the whole measured offset is still there */
+	if (dry_run)
+		rd += o->offset < 0 ? -o->offset : o->offset;
+	else if (d->action == NK_ADJ_SLEW)
 		rd += d->phase < 0 ? -d->phase : d->phase;
 	nk_recw_begin(&w, "status");
 	nk_recw_double(&w, "t", o->t, 6, 0);
@@ -190,6 +195,8 @@ static int status_save(const char *path, const struct offrec *o, const struct nk
 	nk_recw_double(&w, "offset", o->offset, 9, 1);
 	nk_recw_double(&w, "freq-ppm", d->freq_ppm, 6, 1);
 	nk_recw_str(&w, "action", nk_adj_action_word(d->action));
+	if (dry_run)
+		nk_recw_u64(&w, "dry-run", 1);
 	return write_rec_file(path, 0644, &w, e);
 }
 
@@ -250,6 +257,7 @@ int main(int argc, char **argv)
 		if (strcmp(a, "--stream") == 0) { stream = 1; continue; }
 		if (strcmp(a, "--explain") == 0) { explain = 1; continue; }
 		if (strcmp(a, "--dry-run") == 0) { dry_run = 1; continue; }
+		if (strcmp(a, "--dry-run-status") == 0) { dry_status = 1; continue; }
 		if (strcmp(a, "--config") == 0) slot = &cfgpath;
 		else if (strcmp(a, "--state") == 0) slot = &state;
 		else if (strcmp(a, "--status") == 0) slot = &status;
@@ -297,6 +305,11 @@ int main(int argc, char **argv)
 		state = cfg.adjust.state_file;
 	if (status == NULL && cfg.adjust.status_file[0] != 0)
 		status = cfg.adjust.status_file;
+	if (dry_status && (!dry_run || status == NULL)) {
+		fprintf(stderr, "nts-adjust: --dry-run-status: %s\n", !dry_run ?
+			"only with --dry-run" : "no status file (--status FILE or [adjust] status)");
+		return NK_EXIT_USAGE;
+	}
 	if ((o_step != NULL && parse_dur("--step-threshold", o_step, 0, &p.step_threshold) < 0) ||
 			(o_ps != NULL && parse_dur("--panic-single", o_ps, 1, &p.panic_single) < 0) ||
 			(o_pf != NULL && parse_dur("--panic-startup-forward", o_pf, 1, &p.panic_startup_forward) < 0) ||
@@ -427,6 +440,13 @@ int main(int argc, char **argv)
 				fprintf(stderr, "nts-adjust: %s\n", e.msg);
 				return NK_EXIT_IO;
 			}
+		}
+		/* --dry-run-status: what a real run would advertise, with the
+		 * uncorrected offset counted in the root dispersion */
+		if (dry_run && dry_status && (d.action == NK_ADJ_STEP || d.action == NK_ADJ_SLEW) &&
+				status_save(status, &o, &d, &e) < 0) {
+			fprintf(stderr, "nts-adjust: %s\n", e.msg);
+			return NK_EXIT_IO;
 		}
 		if (rc == 0)
 			break;

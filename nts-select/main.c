@@ -23,7 +23,7 @@
 
 static const char usage[] =
 	"usage: nts-select [--config FILE] [--min-agree N] [--max-distance SECONDS]\n"
-	"                  [--stream] [--round-gap SECONDS] [--explain]\n"
+	"                  [--stream] [--round-gap SECONDS] [--verdicts] [--explain]\n"
 	"Reads sample records (stdin), writes one offset record (stdout):\n"
 	"RFC 5905 clock filter per source, intersection, cluster and combine.\n"
 	"  --config FILE         ntskit.conf ([select] min-agree, max-distance)\n"
@@ -32,6 +32,8 @@ static const char usage[] =
 	"  --stream              one offset record after each round, until end of input\n"
 	"  --round-gap S         stream: a round ends after S s without a sample or when\n"
 	"                        a sample is S s newer than the round's first (default 10)\n"
+	"  --verdicts            also a verdict record per source and a round record\n"
+	"                        (selected, falseticker, distance, no-answer, ...)\n"
 	"  --explain             say on stderr what each step found\n"
 	"  --version             print the version and exit\n"
 	"Exit: 0 offset written, 3 too few agree, 4 no samples, 64 usage,\n"
@@ -41,11 +43,14 @@ static const char usage[] =
 struct srcinfo {
 	int has_window;
 	double not_before, not_after;
+	/* for --verdicts: the round's latest sample offered and its transport */
+	double last_t;
+	char via[16];
 };
 
 static struct nk_sel_set set;
 static struct srcinfo info[NK_SEL_MAX_SOURCES];
-static int explain;
+static int explain, verdicts;
 
 /* NTP refid of the system peer as nts-serve advertises it: the IPv4
  * address when ntp= is an IPv4 literal, else 8 hex digits of a 32-bit
@@ -171,6 +176,13 @@ static int take_sample(const struct nk_rec *rec, double *tout, struct nk_err *e)
 		s.not_before = info[i].not_before;
 		s.not_after = info[i].not_after;
 	}
+	if (s.t > info[i].last_t)
+		info[i].last_t = s.t;
+	{
+		const char *via = nk_rec_get(rec, "via");
+		if (via != NULL && strlen(via) < sizeof info[i].via)
+			strcpy(info[i].via, via);
+	}
 	ntp = nk_rec_get(rec, "ntp");
 	if (ntp != NULL && strlen(ntp) < sizeof set.src[i].ntp)
 		strcpy(set.src[i].ntp, ntp);
@@ -237,6 +249,76 @@ static void explain_result(const struct nk_sel_params *p, const struct nk_sel_re
 			set.src[r->sys].name);
 }
 
+/* The verdict of one source after nk_sel_run (nts-select(1), --verdicts). */
+static const char *verdict_word(const struct nk_sel_source *x)
+{
+	if (x->seen == 0)
+		return "no-answer";
+	if (x->used)
+		return "selected";
+	if (x->truechimer && x->reason == NK_SEL_OK)
+		return "truechimer";
+	return nk_sel_reason_word(x->reason);
+}
+
+/* --verdicts: one verdict record per known source, then the round record.
+ * Written before the offset record, also when there is none, so that a
+ * reader sees every round end. */
+static int write_verdicts(const struct nk_sel_params *p, const struct nk_sel_result *r)
+{
+	static struct nk_rec_writer w;
+	const char *result;
+	double t = r->t;
+	size_t i;
+
+	for (i = 0; i < set.n; i++)
+		if (set.src[i].seen > 0 && info[i].last_t > t)
+			t = info[i].last_t;
+	for (i = 0; i < set.n; i++) {
+		const struct nk_sel_source *x = &set.src[i];
+		nk_recw_begin(&w, "verdict");
+		nk_recw_double(&w, "t", t, 6, 0);
+		nk_recw_str(&w, "source", x->name);
+		nk_recw_str(&w, "verdict", verdict_word(x));
+		nk_recw_u64(&w, "samples", x->seen);
+		if (x->seen > 0 && x->nstage > 0) {
+			nk_recw_double(&w, "offset", x->best.offset, 9, 1);
+			nk_recw_double(&w, "delay", x->best.delay, 9, 0);
+			nk_recw_double(&w, "disp", x->disp, 9, 0);
+			nk_recw_double(&w, "jitter", x->jitter, 9, 0);
+			nk_recw_double(&w, "root-dist", x->rootdist, 9, 0);
+			nk_recw_u64(&w, "stratum", (uint64_t)x->best.stratum);
+			nk_recw_u64(&w, "leap", (uint64_t)x->best.leap);
+		}
+		if (x->seen > 0)
+			nk_recw_double(&w, "last", info[i].last_t, 6, 0);
+		if (x->seen > 0 && info[i].via[0] != 0)
+			nk_recw_str(&w, "via", info[i].via);
+		if (nk_recw_end(&w, stdout) < 0)
+			return -1;
+	}
+	result = r->ok ? "offset" : r->sources == 0 ? "no-sample" :
+		r->why == NK_SEL_R_NOMAJORITY ? "no-majority" : "too-few";
+	nk_recw_begin(&w, "round");
+	nk_recw_double(&w, "t", t, 6, 0);
+	nk_recw_u64(&w, "sources", r->sources);
+	nk_recw_u64(&w, "candidates", r->candidates);
+	nk_recw_u64(&w, "agree", r->agree);
+	nk_recw_u64(&w, "used", r->used);
+	nk_recw_u64(&w, "min-agree", p->min_agree);
+	nk_recw_str(&w, "result", result);
+	return nk_recw_end(&w, stdout);
+}
+
+static void new_round(void)
+{
+	size_t i;
+
+	nk_sel_new_round(&set);
+	for (i = 0; i < NK_SEL_MAX_SOURCES; i++)
+		info[i].last_t = 0;
+}
+
 /* Run the algorithm and write the offset record. 0 written; else exit code. */
 static int emit(const struct nk_sel_params *p, struct nk_err *e)
 {
@@ -249,6 +331,10 @@ static int emit(const struct nk_sel_params *p, struct nk_err *e)
 	nk_sel_run(&set, p, &r);
 	if (explain)
 		explain_result(p, &r);
+	if (verdicts && write_verdicts(p, &r) < 0) {
+		nk_errf(e, "nts-select: writing the verdict records failed: %s", strerror(errno));
+		return NK_EXIT_IO;
+	}
 	if (r.sources == 0) {
 		fprintf(stderr, "nts-select: no sample records in the input\n");
 		return SEL_EXIT_NOSAMPLE;
@@ -309,6 +395,8 @@ int main(int argc, char **argv)
 			stream = 1;
 		} else if (strcmp(a, "--explain") == 0) {
 			explain = 1;
+		} else if (strcmp(a, "--verdicts") == 0) {
+			verdicts = 1;
 		} else if (strcmp(a, "--config") == 0 || strcmp(a, "--min-agree") == 0 ||
 				strcmp(a, "--max-distance") == 0 || strcmp(a, "--round-gap") == 0) {
 			if (i + 1 >= argc) {
@@ -389,7 +477,7 @@ int main(int argc, char **argv)
 					return rc;
 				}
 				status = status == 0 ? 0 : rc;
-				nk_sel_new_round(&set);
+				new_round();
 				in_round = 0;
 				continue;
 			}
@@ -428,7 +516,7 @@ int main(int argc, char **argv)
 					return rc;
 				}
 				status = status == 0 ? 0 : rc;
-				nk_sel_new_round(&set);
+				new_round();
 				in_round = 0;
 			}
 		}

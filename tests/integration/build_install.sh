@@ -53,7 +53,7 @@ for u in "$NTSKIT_TOP"/scripts/systemd/*.service "$NTSKIT_TOP"/scripts/systemd/*
   if [ -f "$f" ] && ! grep -q /usr/local/ "$f"; then t_ok "$n installed with PREFIX paths"; else t_fail "$n installed with PREFIX paths" "missing or still names /usr/local"; fi
 done
 # the administrator's scripts (section 8) in sbin, the Nagios plugin where plugins live
-for s in sbin/nts-sync sbin/ntskit-prom bin/ntskit-plot lib/nagios/plugins/check_nts; do
+for s in sbin/nts-sync sbin/ntskit-prom sbin/ntskit-status bin/ntskit-plot lib/nagios/plugins/check_nts; do
   [ -x "$dest/usr/$s" ] && t_ok "${s##*/} installed in /usr/${s%/*}" || t_fail "${s##*/} installed" "not $dest/usr/$s"
 done
 [ -f "$dest/usr/lib/sysusers.d/ntskit.conf" ] && [ -f "$dest/usr/lib/tmpfiles.d/ntskit.conf" ] &&
@@ -71,7 +71,7 @@ eval make -s -C '"$NTSKIT_TOP"' install "${NTSKIT_MAKEVARS:-B=$NTSKIT_BUILD}" PR
 # every tool and script prints the one version (debian/changelog)
 ver=$(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$NTSKIT_TOP/debian/changelog")
 for p in "$NTSKIT_BIN"/nts-ke "$NTSKIT_BIN"/nts-poll "$NTSKIT_BIN"/nts-select "$NTSKIT_BIN"/nts-adjust "$NTSKIT_BIN"/nts-serve \
-  "$NTSKIT_TOP"/scripts/nts-sync "$NTSKIT_TOP"/scripts/check_nts "$NTSKIT_TOP"/scripts/ntskit-prom "$NTSKIT_TOP"/scripts/ntskit-plot; do
+  "$NTSKIT_TOP"/scripts/nts-sync "$NTSKIT_TOP"/scripts/check_nts "$NTSKIT_TOP"/scripts/ntskit-prom "$NTSKIT_TOP"/scripts/ntskit-status "$NTSKIT_TOP"/scripts/ntskit-plot; do
   out=$("$p" --version 2>&1); rc=$?
   [ $rc -eq 0 ] && [ "$out" = "${p##*/} $ver" ] && t_ok "${p##*/} --version: $out" || t_fail "${p##*/} --version" "exit $rc: '$out' (want '${p##*/} $ver')"
 done

@@ -163,3 +163,82 @@ if command -v mandoc >/dev/null 2>&1; then
 else
 	t_skip "mandoc not installed: man pages not linted"
 fi
+
+# --- issue 14: a stale last-run file is never OK; plain decimals ---
+# --follow's sync record names the poll interval: the default --max-age is
+# 3 x interval + 60 s (64 s: 252 s)
+rec "$(off +0.000012000)" "sync t=$((now - 300)) status=0 follow=1 interval=64 dry-run=0"
+check "stale follow record (300 s, interval 64): CRITICAL without --max-age" 2 '^NTS CRITICAL: .*last run 30[0-9] s ago \(max-age 252 s\) \| ' -f "$T_DIR/last"
+rec "$(off +0.000012000)" "sync t=$((now - 200)) status=0 follow=1 interval=64 dry-run=0"
+check "follow record 200 s old, interval 64: OK" 0 '^NTS OK: ' -f "$T_DIR/last"
+check "--max-age given wins over the default" 2 '^NTS CRITICAL: .*last run 20[0-9] s ago \(max-age 100 s\)' --max-age 100 -f "$T_DIR/last"
+# one-shot records (no interval): 2760 s, three runs of the 15-minute timer
+rec "$(off +0.000012000)" "sync t=$((now - 3000)) status=0 ke=- poll=0 select=0 adjust=0 dry-run=0"
+check "stale one-shot record (3000 s): CRITICAL" 2 '^NTS CRITICAL: .*last run 300[0-9] s ago \(max-age 2760 s\)' -f "$T_DIR/last"
+# a stale failure: both said
+rec "sync t=$((now - 1000)) status=78 follow=1 interval=64 dry-run=0 reason=bad-config"
+check "failed, stale run: CRITICAL naming the reason and the age" 2 '^NTS CRITICAL: no offset \(nts-sync status 78, bad-config\), last run 10[0-9][0-9] s ago' -f "$T_DIR/last"
+rec "$S1" "$(off +0.000012000)" "$SYNC0"
+check "tiny thresholds: perfdata in plain decimals" 2 '\| offset=0\.000012000s;-0\.1:0\.1;-0\.2:0\.2;; error=0\.000300000s;0\.000001;0\.000002;0; ' -w 0.1 -c 0.2 --warn-error 0.000001 --crit-error 0.000002 -f "$T_DIR/last" 
+rec "$S1" "$(off +0.000000500)" "$SYNC0"
+check "-w 0.000001: perfdata -0.000001, never -1e-06" 0 '\| offset=0\.000000500s;-0\.000001:0\.000001;-0\.000002:0\.000002;; ' -w 0.000001 -c 0.000002 -f "$T_DIR/last"
+grep -q 'e-0' "$T_DIR/out" && t_fail "no exponent in the output" "$(cat "$T_DIR/out")" || t_ok "no exponent in the output"
+perfdata_ok "$T_DIR/out" && t_ok "tiny thresholds: perfdata well-formed" || t_fail "tiny thresholds: perfdata well-formed" "$(cat "$T_DIR/out")"
+
+# --- issue 14: ntskit-prom refuses garbage, keeps the old file ---
+cp "$P" "$T_DIR/prom.before"
+printf 'this is not a record\n' >"$T_DIR/garbage"
+sh "$PROM" --dir "$D" "$T_DIR/garbage" >"$T_DIR/out" 2>"$T_DIR/err"; rc=$?
+[ $rc -eq 65 ] && t_ok "ntskit-prom: garbage file: exit 65" || t_fail "ntskit-prom: garbage file: exit 65" "exit $rc"
+[ "$(grep -c . "$T_DIR/err")" -eq 1 ] && grep -q "garbage:1: " "$T_DIR/err" && t_ok "ntskit-prom: garbage: one line naming file and line" || t_fail "ntskit-prom: garbage: one line naming file and line" "$(cat "$T_DIR/err")"
+cmp -s "$P" "$T_DIR/prom.before" && t_ok "ntskit-prom: garbage: old file untouched" || t_fail "ntskit-prom: garbage: old file untouched" "rewritten"
+echo "sample source=a offset" | sh "$PROM" --dir "$D" >/dev/null 2>"$T_DIR/err"; rc=$?
+[ $rc -eq 65 ] && grep -q "stdin:1: field 3" "$T_DIR/err" && t_ok "ntskit-prom: a field that is not key=value: exit 65" || t_fail "ntskit-prom: a field that is not key=value: exit 65" "exit $rc: $(cat "$T_DIR/err")"
+echo "note only=1" | sh "$PROM" --dir "$D" >/dev/null 2>"$T_DIR/err"; rc=$?
+[ $rc -eq 65 ] && grep -q "no sample, offset" "$T_DIR/err" && t_ok "ntskit-prom: records but none of a run: exit 65" || t_fail "ntskit-prom: records but none of a run: exit 65" "exit $rc: $(cat "$T_DIR/err")"
+sh "$PROM" --dir "$D" </dev/null >/dev/null 2>&1; rc=$?
+[ $rc -eq 65 ] && t_ok "ntskit-prom: empty input: exit 65" || t_fail "ntskit-prom: empty input: exit 65" "exit $rc"
+cmp -s "$P" "$T_DIR/prom.before" && t_ok "ntskit-prom: nothing written for any of them" || t_fail "ntskit-prom: nothing written for any of them" "rewritten"
+
+# --- issue 14: per-source metrics from the verdicts of a --follow round ---
+V1="verdict t=$now.5 source=ptb verdict=selected samples=1 offset=+0.000120000 delay=0.031000000 disp=0.000100000 jitter=0.000001000 root-dist=0.016000000 stratum=1 leap=0 last=$now.500000 via=socks5-udp"
+V2="verdict t=$now.5 source=netnod verdict=falseticker samples=1 offset=+0.300000000 delay=0.012000000 disp=0.000100000 jitter=0.000001000 root-dist=0.007000000 stratum=1 leap=0 last=$now.400000 via=tcp-relay"
+V3="verdict t=$now.5 source=sidn verdict=no-answer samples=0"
+RND="round t=$now.5 sources=2 candidates=2 agree=1 used=1 min-agree=1 result=offset"
+rec "$V1" "$V2" "$V3" "$RND" "$(off +0.000120000 0.016 2 1)" "adjust t=$now.5 action=slew offset=+0.000120000 freq-ppm=-12.500000 reason=slew-pll" "sync t=$now status=0 follow=1 interval=64 dry-run=0"
+rm -f "$P"
+sh "$PROM" --dir "$D" --state "$SESS" "$T_DIR/last" 2>"$T_DIR/err"; rc=$?
+[ $rc -eq 0 ] && t_ok "ntskit-prom: a follow round: exit 0" || t_fail "ntskit-prom: a follow round: exit 0" "exit $rc: $(cat "$T_DIR/err")"
+for m in 'ntskit_source_selected\{source="ptb",verdict="selected"\} 1$' 'ntskit_source_selected\{source="netnod",verdict="falseticker"\} 0$' \
+	'ntskit_source_selected\{source="sidn",verdict="no-answer"\} 0$' 'ntskit_source_offset_seconds\{source="netnod"\} 0\.300000000$' \
+	'ntskit_source_delay_seconds\{source="ptb"\} 0\.031000000$' 'ntskit_source_root_distance_seconds\{source="ptb"\} 0\.016000000$' \
+	"ntskit_source_last_success_timestamp_seconds\\{source=\"netnod\"\\} $now\\.400000\$" 'ntskit_source_samples\{source="sidn"\} 0$' \
+	'ntskit_source_cookies\{source="ptb"\} 3$' 'ntskit_source_nts_ke_timestamp_seconds\{source="ptb"\} 1795000000$' \
+	'ntskit_frequency_ppm -12\.500000$' 'ntskit_offset_seconds 0\.000120000$' 'ntskit_agree 1$' "ntskit_last_run_timestamp_seconds $now\$"; do
+	t_grep "ntskit.prom (follow round): $(echo "$m" | sed 's/\\//g; s/\$$//')" "$P" "^$m"
+done
+prom_ok "$P" >"$T_DIR/prom.why" && t_ok "follow round: well-formed" || t_fail "follow round: well-formed" "$(head -3 "$T_DIR/prom.why" | tr '\n' '|')"
+if /usr/bin/python3 -c 'import prometheus_client.parser' 2>/dev/null; then
+	/usr/bin/python3 - "$P" >"$T_DIR/py.out" 2>&1 <<'EOF'
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+got = {}
+for fam in text_string_to_metric_families(open(sys.argv[1]).read()):
+    for s in fam.samples:
+        got[(s.name, tuple(sorted(s.labels.items())))] = s.value
+assert got[("ntskit_source_selected", (("source", "netnod"), ("verdict", "falseticker")))] == 0
+assert got[("ntskit_source_selected", (("source", "ptb"), ("verdict", "selected")))] == 1
+assert abs(got[("ntskit_offset_seconds", ())] - 0.00012) < 1e-12
+assert got[("ntskit_source_cookies", (("source", "ptb"),))] == 3
+print(len(got))
+EOF
+	[ $? -eq 0 ] && t_ok "follow round: prometheus_client parses it, labels and values as written ($(cat "$T_DIR/py.out") samples)" || t_fail "follow round: prometheus_client" "$(tail -3 "$T_DIR/py.out" | tr '\n' '|')"
+else
+	t_skip "python3-prometheus-client not installed"
+fi
+# a round without an offset: agree and sources from the round record
+rec "$V2" "$V3" "round t=$now.5 sources=1 candidates=1 agree=1 used=0 min-agree=3 result=too-few" "sync t=$now status=10 follow=1 interval=64 dry-run=0 reason=too-few-agree"
+sh "$PROM" --dir "$D" "$T_DIR/last"; rc=$?
+t_grep "round without offset: ntskit_offset_available 0" "$P" '^ntskit_offset_available 0$'
+t_grep "round without offset: ntskit_agree from the round record" "$P" '^ntskit_agree 1$'
+t_grep "round without offset: exit status 10" "$P" '^ntskit_sync_exit_status 10$'

@@ -12,7 +12,12 @@
 #  - too few agreeing sources: exit 10; stages before nts-adjust run with no
 #    capability;
 #  - --follow: samples and adjust records keep coming; a dying stage stops it
-#    with a non-zero exit.
+#    with a non-zero exit;
+#  - issue 14: --follow rewrites the last-run file (verdicts, offset, adjust,
+#    sync with the interval) and, with --prom-dir, ntskit.prom after every
+#    round; a run that fails (bad configuration, corrupt adjust state, no
+#    session, a dead stage) still writes a sync record saying so and why;
+#    ntskit-status reads the follow state without the network.
 # Ports: 127.0.0.1:21200-21209.
 . "$NTSKIT_TOP/tests/lib.sh"
 . "$NTSKIT_TOP/tests/peers/chrony.sh"
@@ -202,12 +207,22 @@ sh "$SYNC" --config "$CONF" --state-dir "$SD" --dry-run >/dev/null 2>"$T_DIR/e4"
 t_grep "lock held: says so" "$T_DIR/e4" 'another nts-sync holds'
 wait $LPID
 n=$(runs)
-sh "$SYNC" --config "$CONF" --state-dir "$SD" --dry-run >/dev/null 2>&1 &
+# the first run's nts-adjust stage waits (at most 60 s) until the second run
+# has ended: on a loaded machine the second's configuration check could
+# otherwise outlast the whole first run, and both would run in turn
+cat >"$T_DIR/adjust-hold" <<EOF
+#!/bin/sh
+# only the pipeline's stage (--state), not the configuration check
+case "\$*" in *--state*) i=0; while [ ! -e "$T_DIR/p2.done" ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done ;; esac
+exec "$NTSKIT_ADJUST" "\$@"
+EOF
+chmod 755 "$T_DIR/adjust-hold"
+NTSKIT_ADJUST="$T_DIR/adjust-hold" sh "$SYNC" --config "$CONF" --state-dir "$SD" --dry-run >/dev/null 2>&1 &
 P1=$!
 t_wait_flock "$SD/lock"   # the second starts while the first holds the lock
 sh "$SYNC" --config "$CONF" --state-dir "$SD" --dry-run >/dev/null 2>&1 &
 P2=$!
-wait $P1; r1=$?; wait $P2; r2=$?
+wait $P2; r2=$?; touch "$T_DIR/p2.done"; wait $P1; r1=$?
 { [ $r1 -eq 0 ] && [ $r2 -eq 75 ]; } || { [ $r1 -eq 75 ] && [ $r2 -eq 0 ]; } &&
 	t_ok "two runs at once: one runs, the other exits 75" || t_fail "two runs at once: one runs, the other exits 75" "exits $r1 and $r2"
 
@@ -221,7 +236,23 @@ t_grep "min-agree 3: sync record names nts-select's 3 and nts-adjust's 5" "$T_DI
 printf '[source gone]\naddress = localhost\nke-port = 21209\nca = %s\n[ke]\ntimeout = 3\n' "$CA" >"$T_DIR/gone.conf"
 sh "$SYNC" --config "$T_DIR/gone.conf" --state-dir "$T_DIR/gone" --dry-run >"$T_DIR/o8" 2>"$T_DIR/e8"; rc=$?
 [ $rc -eq 12 ] && t_ok "no NTS-KE server reachable: exit 12" || t_fail "no NTS-KE server reachable: exit 12" "exit $rc: $(head -c 300 "$T_DIR/e8" | tr '\n' '|')"
-t_grep "no session: sync record in the last-run file" "$T_DIR/gone/last" '^sync t=[0-9]+ status=12 ke=2 poll=- select=- adjust=- dry-run=1$'
+t_grep "no session: sync record in the last-run file" "$T_DIR/gone/last" '^sync t=[0-9]+ status=12 ke=2 poll=- select=- adjust=- dry-run=1 reason=no-session$'
+
+# --- issue 14: failed runs still write their sync record ---
+# a broken configuration: exit 78, and the last-run file says so
+mkdir -p "$T_DIR/badrun"
+sh "$SYNC" --config "$T_DIR/bad.conf" --state-dir "$T_DIR/badrun" --dry-run >/dev/null 2>"$T_DIR/e10"; rc=$?
+[ $rc -eq 78 ] && t_ok "bad configuration: exit 78" || t_fail "bad configuration: exit 78" "exit $rc"
+t_grep "bad configuration: sync record status 78, reason bad-config" "$T_DIR/badrun/last" '^sync t=[0-9]+ status=78 ke=- poll=- select=- adjust=- dry-run=1 reason=bad-config$'
+m=$(stat -c %a "$T_DIR/badrun/last" 2>/dev/null)
+[ "$m" = 644 ] && t_ok "bad configuration: last-run file 0644" || t_fail "bad configuration: last-run file 0644" "mode '$m'"
+# a corrupt adjust state: nts-adjust's 6, and the samples and verdicts of the run
+mkdir -p "$T_DIR/corrupt"; cp -p "$SD/sessions" "$T_DIR/corrupt/sessions"
+echo "adjust-state started=banana" >"$T_DIR/corrupt/adjust.state"
+sh "$SYNC" --config "$CONF" --state-dir "$T_DIR/corrupt" --dry-run >/dev/null 2>"$T_DIR/e11"; rc=$?
+[ $rc -eq 6 ] && t_ok "corrupt adjust state: exit 6" || t_fail "corrupt adjust state: exit 6" "exit $rc: $(head -c 300 "$T_DIR/e11" | tr '\n' '|')"
+t_grep "corrupt adjust state: sync record says bad-adjust-state" "$T_DIR/corrupt/last" '^sync t=[0-9]+ status=6 ke=- poll=0 select=0 adjust=6 dry-run=1 reason=bad-adjust-state$'
+t_grep "one-shot: verdict records of nts-select kept in the last-run file" "$T_DIR/corrupt/last" '^verdict t=[0-9.]+ source=one verdict=selected samples=4 '
 
 # --- not a dry run: the virtual clock is slewed ---
 sh "$SYNC" --config "$CONF" --state-dir "$SD" >"$T_DIR/o6" 2>"$T_DIR/e6"; rc=$?
@@ -233,8 +264,44 @@ t_grep "real run: ADJ_OFFSET_SINGLESHOT in the shim log" "$NTSKIT_VCLOCK_LOG" 'm
 # --- follow ---
 printf '[poll]\ncount = 1\ntimeout = 2\ninterval = 1\n' >"$T_DIR/f.poll"
 sed '/^\[poll\]/,/^$/d' "$CONF" >"$T_DIR/follow.conf"; cat "$T_DIR/f.poll" >>"$T_DIR/follow.conf"
-t_bg follow sh "$SYNC" --config "$T_DIR/follow.conf" --state-dir "$SD" --dry-run --follow
+mkdir -p "$T_DIR/fprom"
+rm -f "$SD/last"
+t_bg follow sh "$SYNC" --config "$T_DIR/follow.conf" --state-dir "$SD" --dry-run --follow --prom-dir "$T_DIR/fprom"
 cnt() { c=$(grep -c "$1" "$2" 2>/dev/null); echo "${c:-0}"; }
+# issue 14: the last-run file is rewritten after every round (the first
+# rounds of one sample each may find no majority: wait for one with an offset)
+# (a copy: the next round rewrites the file within a second)
+SNAP=$T_DIR/snap; mkdir -p "$SNAP"
+i=0
+while [ $i -lt 150 ]; do
+	cp "$SD/last" "$SNAP/last" 2>/dev/null && grep -q '^sync .* status=0 ' "$SNAP/last" && break
+	sleep 0.1; i=$((i + 1))
+done
+cp "$SD/sessions" "$SNAP/sessions"; cp "$SD/adjust.state" "$SNAP/adjust.state" 2>/dev/null
+t_grep "--follow: last-run file written after a round, with the interval" "$SNAP/last" '^sync t=[0-9]+ status=0 follow=1 interval=1 dry-run=1$'
+t_grep "--follow: last-run file holds the round's verdicts" "$SNAP/last" '^verdict t=[0-9.]+ source=(one|two) verdict=selected samples=1 '
+t_grep "--follow: ... its offset record" "$SNAP/last" '^offset .* agree=2 '
+t_grep "--follow: ... and its adjust record" "$SNAP/last" '^adjust .*reason=dry-run,'
+t1=$(sed -n 's/^sync t=\([0-9]*\) .*/\1/p' "$SD/last")
+i=0
+while [ $i -lt 60 ] && [ "$(sed -n 's/^sync t=\([0-9]*\) .*/\1/p' "$SD/last" 2>/dev/null)" = "$t1" ]; do sleep 0.1; i=$((i + 1)); done
+t2=$(sed -n 's/^sync t=\([0-9]*\) .*/\1/p' "$SD/last")
+[ -n "$t2" ] && [ "$t2" != "$t1" ] && t_ok "--follow: the last-run file is rewritten by the next round" || t_fail "--follow: the last-run file is rewritten by the next round" "t=$t1 then $t2"
+[ "$(grep -c '^sync ' "$SD/last")" -eq 1 ] && t_ok "--follow: one round, one sync record, in the file" || t_fail "--follow: one round, one sync record" "$(grep -c '^sync ' "$SD/last")"
+m=$(stat -c %a "$SD/last" 2>/dev/null)
+[ "$m" = 644 ] && t_ok "--follow: last-run file 0644" || t_fail "--follow: last-run file 0644" "mode '$m'"
+i=0
+while [ $i -lt 100 ] && ! grep -q '^ntskit_source_selected{source="one",verdict="selected"} 1$' "$T_DIR/fprom/ntskit.prom" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+t_grep "--follow --prom-dir: ntskit.prom written" "$T_DIR/fprom/ntskit.prom" '^ntskit_source_selected\{source="one",verdict="selected"\} 1$'
+t_grep "--follow --prom-dir: cookies from the session file" "$T_DIR/fprom/ntskit.prom" '^ntskit_source_cookies\{source="one"\} [0-9]$'
+ls "$T_DIR/fprom" "$SD" | grep -q '\.tmp' && t_fail "--follow: no temporary file left" "$(ls "$T_DIR/fprom" "$SD" | tr '\n' ' ')" || t_ok "--follow: no temporary file left"
+sh "$NTSKIT_TOP/scripts/check_nts" -f "$SNAP/last" >"$T_DIR/chk.follow"; rc=$?
+[ $rc -eq 0 ] && t_ok "--follow: check_nts reads the round as OK" || t_fail "--follow: check_nts reads the round as OK" "exit $rc: $(cat "$T_DIR/chk.follow")"
+sh "$NTSKIT_TOP/scripts/ntskit-status" --state-dir "$SNAP" >"$T_DIR/status.follow" 2>&1; rc=$?
+[ $rc -eq 0 ] && t_ok "--follow: ntskit-status shows the state dir" || t_fail "--follow: ntskit-status shows the state dir" "exit $rc: $(head -c 300 "$T_DIR/status.follow")"
+t_grep "--follow: ntskit-status: source one selected, its cookies and transport" "$T_DIR/status.follow" '^  \* one +selected +[-+]0\.[0-9]+ +0\.[0-9]+ +0\.[0-9]+ +[0-9]+[smhd] +1 +[0-9] +[0-9]+[smhd] +udp$'
+t_grep "--follow: ntskit-status: a follow round, interval 1 s" "$T_DIR/status.follow" 'round of nts-sync --follow, interval 1 s'
+
 i=0
 while [ $i -lt 150 ] && [ "$(cnt '^adjust ' "$T_DIR/follow.log")" -lt 3 ]; do sleep 0.1; i=$((i + 1)); done
 n=$(cnt '^adjust ' "$T_DIR/follow.log")
@@ -268,6 +335,7 @@ if [ -n "$sp" ]; then
 	else
 		wait "$fp" 2>/dev/null; rc=$?
 		t_grep "--follow: a dead stage stops it, naming the stage" "$T_DIR/follow.log" 'nts-select exited \([0-9]+\): stopping'
+		t_grep "--follow: the dead stage is in the last-run file" "$SD/last" '^sync t=[0-9]+ status=[0-9]+ follow=1 interval=1 dry-run=1 reason=[a-z0-9-]+$'
 	fi
 else
 	t_fail "--follow: a dead stage stops it" "no nts-select process found"
