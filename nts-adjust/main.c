@@ -444,7 +444,7 @@ int main(int argc, char **argv)
 		/* --dry-run-status: what a real run would advertise, with the
 		 * uncorrected offset counted in the root dispersion */
 		if (dry_run && dry_status && (d.action == NK_ADJ_STEP || d.action == NK_ADJ_SLEW) &&
-				status_save(status, &o, &d, &e) < 0) {
+				status_save(status, &o, &d, ld.armed, &e) < 0) {
 			fprintf(stderr, "nts-adjust: %s\n", e.msg);
 			return NK_EXIT_IO;
 		}

@@ -344,6 +344,23 @@ sleep 0.5
 left=$(ps -s "$fp" -o pid=,stat=,args= 2>/dev/null | awk '$2 !~ /^Z/')
 [ -z "$left" ] && t_ok "--follow: no process left behind" || t_fail "--follow: no process left behind" "$(echo "$left" | head -3 | tr '\n' '|')"
 
+# systemctl stop: SIGTERM to nts-sync alone ends --follow cleanly, status 0
+t_bg follow2 sh "$SYNC" --config "$T_DIR/follow.conf" --state-dir "$SD" --dry-run --follow
+fp=$(t_pid follow2)
+i=0; while [ $i -lt 150 ] && [ "$(cnt '^adjust ' "$T_DIR/follow2.log")" -lt 1 ]; do sleep 0.1; i=$((i + 1)); done
+kill -TERM "$fp"
+i=0; while kill -0 "$fp" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 "$fp" 2>/dev/null; then
+	t_fail "--follow: SIGTERM stops it" "still running 10 s after SIGTERM"
+else
+	wait "$fp" 2>/dev/null; rc=$?
+	[ $rc -eq 0 ] && t_ok "--follow: SIGTERM is a clean stop, exit 0 ($((i / 10)).$((i % 10)) s)" || t_fail "--follow: SIGTERM is a clean stop, exit 0" "exit $rc"
+	sleep 0.3
+	left=$(ps -s "$fp" -o pid=,stat=,args= 2>/dev/null | awk '$2 !~ /^Z/')
+	[ -z "$left" ] && t_ok "--follow: SIGTERM leaves no process behind" || t_fail "--follow: SIGTERM leaves no process behind" "$(echo "$left" | head -3 | tr '\n' '|')"
+	grep -q '^session ' "$SD/sessions" && t_ok "--follow: SIGTERM: the session file is intact" || t_fail "--follow: SIGTERM: the session file is intact" "$(head -c 200 "$SD/sessions")"
+fi
+
 # --- one-shot after an NTS NAK: nts-ke for that source, then one retry ---
 t_stop chrony-c2
 rm -rf "$T_DIR/c2"
