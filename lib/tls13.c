@@ -214,6 +214,16 @@ size_t make_share(struct nk_tls13 *c, uint16_t g, unsigned char *pub)
 		/* BearSSL's c25519 takes the scalar in RFC 7748 byte order */
 		memcpy(c->share_sk, c->cfg.test_x25519_key, 32);
 		c->share_sk_len = 32;
+	} else if (g == NK_TLS_GROUP_X25519) {
+		/* RFC 7748 §6.1: the private key is 32 random bytes, all 256
+		 * bits of them; the clamping of §5 (decodeScalar25519) is done
+		 * where the RFC does it, when the scalar is used (nk_x25519,
+		 * nk_x25519_base). Not br_ec_keygen: it reads the order as a
+		 * big-endian number and masks the first byte to 0x7f, which
+		 * for X25519's little-endian scalar is the least significant
+		 * byte (bit 7 of byte 0 always clear: 250 effective bits). */
+		br_hmac_drbg_generate(&c->rng, c->share_sk, 32);
+		c->share_sk_len = 32;
 	} else {
 		br_ec_private_key sk;
 		unsigned char kbuf[BR_EC_KBUF_PRIV_MAX_SIZE];
