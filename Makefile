@@ -1,6 +1,8 @@
 # ntskit: one build for everything.
 #   make                 release build into build/ (libntskit.a, tools in build/bin)
 #   make check           install test dependencies, build with ASan+UBSan into build/san, run every test
+#   make ct              constant-time check: Valgrind drivers (tests/ct) built with the
+#                        release flags into build/ct, run under memcheck
 #   make fuzz            libFuzzer targets (clang) into build/fuzz
 #   make bench           benchmarks (not timed tests), print figures
 #   make demo            the pipeline against a local nts-serve through a local Dante proxy
@@ -97,10 +99,32 @@ $(SHIM_SO): $(B)/tests/helpers/%.so: tests/helpers/%.c
 
 tests: $(UNIT_BIN) $(HELP_BIN) $(SHIM_SO)
 
+# Constant-time check (tests/ct/README): the library and one driver per
+# secret-handling primitive, compiled with the release flags (OPT, -g, no
+# sanitizers: Valgrind cannot run ASan binaries) plus -DNK_CT_VALGRIND,
+# which turns the NK_CT_PUBLIC annotations (lib/ct.h) into Valgrind client
+# requests, into build/ct; tests/integration/ct_valgrind.sh runs each driver
+# under memcheck. `make check` builds them and counts that script's results.
+CT_SRC  := $(sort $(wildcard tests/ct/ct_*.c))
+CT_BIN  := $(CT_SRC:tests/ct/%.c=$(B)/tests/ct/%)
+CT_VARS = B=build/ct SAN= EXTRA_CFLAGS=-DNK_CT_VALGRIND
+$(CT_BIN): $(B)/tests/ct/%: tests/ct/%.c tests/ct/ct.h $(wildcard lib/*.h) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/ct -o $@ $< $(LDFLAGS) $(LIB) $(LIBS)
+
+ct-drivers: $(CT_BIN)
+
+ct-build:
+	$(MAKE) $(CT_VARS) ct-drivers
+
+ct: ct-build
+	sh tests/run build/ct ct_valgrind
+
 CHECK_VARS = B=build/san OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 check:
 	sh scripts/install-deps --test
 	$(MAKE) -j$$(nproc 2>/dev/null || echo 2) $(CHECK_VARS) all tests
+	$(MAKE) -j$$(nproc 2>/dev/null || echo 2) $(CT_VARS) ct-drivers
 	NTSKIT_MAKEVARS='$(CHECK_VARS)' sh tests/run build/san
 
 # libFuzzer: the library compiled once more with clang and the fuzzer's
@@ -186,4 +210,4 @@ deb-check: all
 clean:
 	rm -rf build
 
-.PHONY: all tests check fuzz bench demo install clean deb deb-check
+.PHONY: all tests check ct ct-build ct-drivers fuzz bench demo install clean deb deb-check

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "ct.h"
 #include "record.h"
 
 void nk_cookie_keys_init(struct nk_cookie_keys *ks, unsigned keep)
@@ -227,14 +228,29 @@ int nk_cookie_seal(const struct nk_cookie_keys *ks, const struct nk_nts_keys *k,
 	return rc < 0 ? -1 : 0;
 }
 
+/*
+ * The AEAD id inside a cookie is secret (it is encrypted so that cookies
+ * of all sessions look alike), and so is everything derived from it: the
+ * key length, where the padding starts, where S2C begins. Past the SIV tag
+ * check (itself constant time, its result public) nothing here branches
+ * on the plaintext or indexes memory with it: the id is turned into masks,
+ * the padding test and both key copies run over fixed lengths and fixed
+ * offsets (each of the three possible S2C offsets is read, and masked in
+ * or out), and the accept/refuse verdict is the one branch at the end.
+ * What the caller learns after acceptance (k->aead, k->key_len) is
+ * legitimately its.
+ */
 int nk_cookie_open(const struct nk_cookie_keys *ks, const uint8_t *c, size_t len,
 	struct nk_nts_keys *k)
 {
+	static const uint32_t ids[3] = {
+		NK_AEAD_AES_SIV_CMAC_256, NK_AEAD_AES_SIV_CMAC_384, NK_AEAD_AES_SIV_CMAC_512
+	};
+	static const uint32_t lens[3] = { 32, 48, 64 };
 	uint8_t pt[NK_COOKIE_PT_LEN];
+	struct nk_nts_keys t;
 	const struct nk_cookie_key *key = NULL;
-	uint32_t id;
-	size_t kl;
-	int aead, bad = 0;
+	uint32_t id, aead, kl = 0, known = 0, bad = 0, ok;
 
 	if (len != NK_COOKIE_LEN || nk_cookie_key_id(c, len, &id) < 0)
 		return -1;
@@ -247,25 +263,36 @@ int nk_cookie_open(const struct nk_cookie_keys *ks, const uint8_t *c, size_t len
 	    NK_COOKIE_NONCE_LEN, c + NK_COOKIE_ID_LEN + NK_COOKIE_NONCE_LEN,
 	    len - NK_COOKIE_ID_LEN - NK_COOKIE_NONCE_LEN, pt) < 0)
 		return -1;
-	aead = pt[0] << 8 | pt[1];
-	kl = nk_siv_key_len(aead);
-	if (kl == 0) {
-		nk_wipe(pt, sizeof pt);
-		return -1;
+	aead = (uint32_t)pt[0] << 8 | pt[1];
+	for (int j = 0; j < 3; j++) {
+		uint32_t m = nk_ct_mask_eq(aead, ids[j]);
+
+		known |= m;
+		kl |= lens[j] & m;
 	}
-	for (size_t i = 2 + 2 * kl; i < sizeof pt; i++)
-		bad |= pt[i];
-	if (bad) {
-		nk_wipe(pt, sizeof pt);
-		return -1;
+	/* padding: every octet from 2 + 2 * kl on must be zero */
+	for (uint32_t i = 2; i < sizeof pt; i++)
+		bad |= pt[i] & ~nk_ct_mask_lt(i, 2 + 2 * kl);
+	memset(&t, 0, sizeof t);
+	for (uint32_t i = 0; i < sizeof t.c2s; i++) {
+		uint32_t in = nk_ct_mask_lt(i, kl);
+		uint32_t s = 0;
+
+		for (int j = 0; j < 3; j++)
+			s |= pt[2 + lens[j] + i] & nk_ct_mask_eq(kl, lens[j]);
+		t.c2s[i] = (uint8_t)(pt[2 + i] & in);
+		t.s2c[i] = (uint8_t)(s & in);
 	}
-	memset(k, 0, sizeof *k);
-	k->aead = aead;
-	k->key_len = kl;
-	memcpy(k->c2s, pt + 2, kl);
-	memcpy(k->s2c, pt + 2 + kl, kl);
+	t.aead = (int)aead;
+	t.key_len = kl;
+	ok = known & nk_ct_mask_eq(bad, 0);
 	nk_wipe(pt, sizeof pt);
-	return 0;
+	/* the one branch: accept or refuse */
+	NK_CT_PUBLIC(&ok, sizeof ok);
+	if (ok != 0)
+		*k = t;
+	nk_wipe(&t, sizeof t);
+	return ok != 0 ? 0 : -1;
 }
 
 int nk_cookie_open_cb(void *arg, const uint8_t *c, size_t len, struct nk_nts_keys *k)

@@ -15,8 +15,10 @@
  * nk_siv_key_len(aead) octets: 32 for id 15, 48 for 16, 64 for 17), then
  * zeros up to 132 octets (room for id 17). The key id is authenticated as
  * associated data; the nonce is the last AD component (RFC 5297 §3).
- * Opening a cookie checks, in this order: length, a key with that id is
- * kept, the SIV tag, a supported AEAD id, the zero padding.
+ * Opening a cookie checks: length, a key with that id is kept, the SIV
+ * tag; then, in constant time (the AEAD id is secret: no branch or memory
+ * index depends on it or on the keys), a supported AEAD id and the zero
+ * padding, with one branch on the final verdict.
  *
  * Master keys (§6: "the server SHOULD periodically rotate its master key"):
  *   - each: a 32-bit id (random, distinct from the kept ones), its creation

@@ -5,6 +5,7 @@
 #include "p256.h"
 #include "util.h"
 #include "x25519.h"
+#include "ct.h"
 
 static const br_ec_impl *pick(int curve)
 {
@@ -64,6 +65,8 @@ size_t nk_ec_ecdsa_sign_asn1(const br_hash_class *hf, const void *hash_value,
 		n = br_ecdsa_i31_sign_raw(&br_ec_all_m31, hf, hash_value, sk, raw);
 	if (n == 0)
 		return 0;
+	/* the signature is the public output (its DER form depends on it) */
+	NK_CT_PUBLIC(raw, n);
 	n = br_ecdsa_raw_to_asn1(raw, n);
 	memcpy(sig, raw, n);
 	nk_wipe(raw, sizeof raw);

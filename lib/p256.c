@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "p256.h"
+#include "ct.h"
 #include "util.h"
 
 typedef unsigned __int128 u128;
@@ -1375,7 +1376,7 @@ static size_t sign_raw_extra(const br_hash_class *hf, const void *hash_value,
 	const br_ec_private_key *sk, void *sig, const void *extra, size_t extra_len)
 {
 	size_t hlen;
-	uint64_t x[4], h[4], k[4], t[4], rr[4], s[4], xm[4];
+	uint64_t x[4], h[4], k[4], t[4], rr[4], s[4], xm[4], retry;
 	unsigned char seed[32 + 32 + 32], kb[32], xy[64];
 	br_hmac_drbg_context drbg;
 	pt R;
@@ -1401,6 +1402,8 @@ static size_t sign_raw_extra(const br_hash_class *hf, const void *hash_value,
 		uint64_t bad = 1 ^ ct_iszero64(lead);
 		bad |= ct_iszero64(x[0] | x[1] | x[2] | x[3]);
 		bad |= 1 ^ limbs_lt(x, P256_N);
+		/* deliberate public branch: a key out of range is refused */
+		NK_CT_PUBLIC(&bad, sizeof bad);
 		if (bad)
 			goto out;
 	}
@@ -1422,8 +1425,12 @@ static size_t sign_raw_extra(const br_hash_class *hf, const void *hash_value,
 		 * generate() also steps K, V as h.3 says for the next round */
 		br_hmac_drbg_generate(&drbg, kb, 32);
 		limbs_from_be(k, kb);
-		if (ct_iszero64(k[0] | k[1] | k[2] | k[3]) | (1 ^ limbs_lt(k, P256_N)))
-			continue; /* rejection leaks nothing about the k kept */
+		retry = ct_iszero64(k[0] | k[1] | k[2] | k[3]) | (1 ^ limbs_lt(k, P256_N));
+		/* deliberate public branch: the nonce retry; rejection leaks
+		 * nothing about the k kept */
+		NK_CT_PUBLIC(&retry, sizeof retry);
+		if (retry)
+			continue;
 		/* R = kG, r = x(R) mod n */
 		mulgen_ct(&R, k);
 		pt_to_affine_be(xy, &R);
@@ -1437,13 +1444,18 @@ static size_t sign_raw_extra(const br_hash_class *hf, const void *hash_value,
 		sc_inv(s, k);
 		sc_mul(s, s, t);
 		sc_from_mont(s, s);
-		if (ct_iszero64(rr[0] | rr[1] | rr[2] | rr[3])
-			| ct_iszero64(s[0] | s[1] | s[2] | s[3]))
-			continue; /* FIPS 186-4 §6.4: a new k */
+		retry = ct_iszero64(rr[0] | rr[1] | rr[2] | rr[3])
+			| ct_iszero64(s[0] | s[1] | s[2] | s[3]);
+		/* deliberate public branch: FIPS 186-4 §6.4, r or s zero: a new k */
+		NK_CT_PUBLIC(&retry, sizeof retry);
+		if (retry)
+			continue;
 		break;
 	}
 	limbs_to_be((unsigned char *)sig, rr);
 	limbs_to_be((unsigned char *)sig + 32, s);
+	/* the signature is the public output */
+	NK_CT_PUBLIC(sig, 64);
 	ret = 64;
 out:
 	nk_wipe(x, sizeof x);

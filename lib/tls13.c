@@ -34,6 +34,7 @@
 
 #include "ec.h"
 #include "hkdf.h"
+#include "ct.h"
 #include "tls13_int.h"
 
 const unsigned char nk_tls13_i_hrr_random[32] = {
@@ -214,16 +215,49 @@ size_t make_share(struct nk_tls13 *c, uint16_t g, unsigned char *pub)
 		/* BearSSL's c25519 takes the scalar in RFC 7748 byte order */
 		memcpy(c->share_sk, c->cfg.test_x25519_key, 32);
 		c->share_sk_len = 32;
+	} else if (g == NK_TLS_GROUP_X25519) {
+		/* RFC 7748 §6.1: the private key is 32 random bytes, all 256
+		 * bits of them; the clamping of §5 (decodeScalar25519) is done
+		 * where the RFC does it, when the scalar is used (nk_x25519,
+		 * nk_x25519_base). Not br_ec_keygen: it reads the order as a
+		 * big-endian number and masks the first byte to 0x7f, which
+		 * for X25519's little-endian scalar is the least significant
+		 * byte (bit 7 of byte 0 always clear: 250 effective bits). */
+		br_hmac_drbg_generate(&c->rng, c->share_sk, 32);
+		c->share_sk_len = 32;
 	} else {
-		br_ec_private_key sk;
-		unsigned char kbuf[BR_EC_KBUF_PRIV_MAX_SIZE];
-		size_t n = br_ec_keygen(&c->rng.vtable, ec, &sk, kbuf, curve);
+		/* NIST curves: a private key uniform in [1, n-1] by rejection
+		 * sampling, as br_ec_keygen does (random bytes of the order's
+		 * length, the top byte masked to the order's top bit, retried
+		 * when 0 or >= n), but compared with n in constant time: whether
+		 * a candidate was rejected is the one public branch (it says
+		 * nothing about the key kept). */
+		size_t olen;
+		const unsigned char *order = ec->order(curve, &olen);
+		unsigned top;
 
-		if (n == 0 || n > sizeof c->share_sk)
+		if (olen == 0 || olen > sizeof c->share_sk)
 			return 0;
-		memcpy(c->share_sk, kbuf, n);
-		c->share_sk_len = n;
-		nk_wipe(kbuf, sizeof kbuf);
+		top = order[0];
+		top |= top >> 1;
+		top |= top >> 2;
+		top |= top >> 4;
+		for (;;) {
+			uint32_t borrow = 0, nz = 0, retry;
+
+			br_hmac_drbg_generate(&c->rng, c->share_sk, olen);
+			c->share_sk[0] &= (unsigned char)top;
+			for (size_t i = olen; i-- > 0;) {
+				borrow = ((uint32_t)c->share_sk[i] - order[i] - borrow) >> 31;
+				nz |= c->share_sk[i];
+			}
+			/* retry unless 0 < k < n (the subtraction k - n borrowed) */
+			retry = (borrow ^ 1) | (nk_ct_mask_eq(nz, 0) & 1);
+			NK_CT_PUBLIC(&retry, sizeof retry);
+			if (!retry)
+				break;
+		}
+		c->share_sk_len = olen;
 	}
 	return ec->mulgen(pub, c->share_sk, c->share_sk_len, curve);
 }
@@ -255,6 +289,9 @@ int ecdhe(struct nk_tls13 *c, const unsigned char *peer, size_t plen,
 		}
 	}
 	nk_wipe(c->share_sk, sizeof c->share_sk);
+	/* deliberate public branch: refusing an invalid share or the all-zero
+	 * X25519 result ends the handshake */
+	NK_CT_PUBLIC(&ok, sizeof ok);
 	if (!ok) {
 		nk_wipe(ss, BR_EC_KBUF_PUB_MAX_SIZE);
 		return -1;

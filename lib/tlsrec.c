@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "hkdf.h"
+#include "ct.h"
 #include "util.h"
 
 /* The fastest constant-time implementations this CPU supports. The probes
@@ -86,6 +87,8 @@ int nk_aead_open(struct nk_aead *a, const unsigned char nonce[12],
 		a->poly_run(a->key, nonce, data, len, aad, aad_len, t, a->chacha_run, 0);
 		ok = nk_ct_eq(t, tag, 16);
 		nk_wipe(t, sizeof t);
+		/* deliberate public branch: the tag check's verdict */
+		NK_CT_PUBLIC(&ok, sizeof ok);
 		return ok ? 0 : -1;
 	} else {
 		br_gcm_context g;
@@ -98,6 +101,8 @@ int nk_aead_open(struct nk_aead *a, const unsigned char nonce[12],
 		br_gcm_run(&g, 0, data, len);
 		ok = br_gcm_check_tag(&g, tag);
 		nk_wipe(&g, sizeof g);
+		/* deliberate public branch: the tag check's verdict */
+		NK_CT_PUBLIC(&ok, sizeof ok);
 		return ok ? 0 : -1;
 	}
 }
@@ -224,13 +229,27 @@ long nk_tlsrec_open(struct nk_tlsrec *r, unsigned char *rec, size_t rec_len,
 	 * (after it, an oversized padded record would look small). */
 	if (n > NK_TLS_MAX_PLAIN + 1)
 		return -2;
-	/* §5.2: strip zero padding; the last non-zero byte is the real type. */
-	while (n > 0 && rec[NK_TLS_REC_HDR + n - 1] == 0)
-		n--;
-	if (n == 0)
-		return -3;
-	n--;
+	/* §5.2: strip zero padding; the last non-zero byte is the real type.
+	 * §5.4: found by a scan of the whole plaintext whose time depends only
+	 * on the record's length; the position is then public: it is the
+	 * content length this function returns. */
+	{
+		size_t last = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			size_t nz = (size_t)0 - (size_t)(~nk_ct_mask_eq(rec[NK_TLS_REC_HDR + i], 0) & 1);
+
+			last = (last & ~nz) | ((i + 1) & nz);
+		}
+		NK_CT_PUBLIC(&last, sizeof last);
+		if (last == 0)
+			return -3;
+		n = last - 1;
+	}
 	*type = rec[NK_TLS_REC_HDR + n];
+	/* deliberate public value: the inner content type of an authentic
+	 * record (the caller dispatches on it) */
+	NK_CT_PUBLIC(type, sizeof *type);
 	*content = rec + NK_TLS_REC_HDR;
 	return (long)n;
 }

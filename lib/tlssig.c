@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "tlssig.h"
+#include "ct.h"
 #include "ec.h"
 
 /* ---------------------------------------------------------------- keys */
@@ -387,10 +388,15 @@ long nk_rsa_pss_sign(const br_hash_class *hash, const void *mhash, size_t hlen,
 	EM[0] &= (unsigned char)(0xffu >> (8 * emlen - embits)); /* step 11 */
 	EM[emlen - 1] = 0xbc;                              /* step 12 */
 	/* §8.1.1 step 2: s = RSASP1(K, m) */
-	if (br_rsa_private_get_default()(x, sk) != 1) {
+	uint32_t ok = br_rsa_private_get_default()(x, sk);
+	/* deliberate public branch: BearSSL's verdict on the key and input */
+	NK_CT_PUBLIC(&ok, sizeof ok);
+	if (ok != 1) {
 		nk_wipe(x, sizeof x);
 		return -1;
 	}
+	/* the signature is the public output */
+	NK_CT_PUBLIC(x, k);
 	memcpy(sig, x, k);
 	nk_wipe(x, sizeof x);
 	return (long)k;

@@ -1,4 +1,5 @@
 #include "util.h"
+#include "ct.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -127,42 +128,62 @@ int nk_random(void *buf, size_t n)
 	return 0;
 }
 
+/*
+ * The hex codec carries session keys and cookie master keys, so neither
+ * direction looks anything up by a secret nibble or branches on a secret
+ * character: digits are computed with masks (lib/ct.h). Decoding decodes
+ * every pair, collects validity in one mask and branches on it once, at
+ * the end (a failed decode wipes the output it wrote).
+ */
+static char hexdigit(uint32_t n)
+{
+	/* '0' + n for n < 10, 'a' + n - 10 = '0' + n + 39 above */
+	return (char)('0' + n + (~nk_ct_mask_lt(n, 10) & 39));
+}
+
 void nk_hex_encode(char *out, const void *in, size_t n)
 {
-	static const char d[] = "0123456789abcdef";
 	const unsigned char *p = in;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		out[2 * i] = d[p[i] >> 4];
-		out[2 * i + 1] = d[p[i] & 15];
+		out[2 * i] = hexdigit(p[i] >> 4);
+		out[2 * i + 1] = hexdigit(p[i] & 15);
 	}
 	out[2 * n] = 0;
 }
 
-static int hexval(int c)
+/* The value of hex digit c (0..15, garbage when invalid); *ok &= all ones
+ * when c is a digit, 0 when it is not. */
+static uint32_t hexval(uint32_t c, uint32_t *ok)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	uint32_t d = nk_ct_mask_range(c, '0', '9');
+	uint32_t l = nk_ct_mask_range(c, 'a', 'f');
+	uint32_t u = nk_ct_mask_range(c, 'A', 'F');
+
+	*ok &= d | l | u;
+	return ((c - '0') & d) | ((c - 'a' + 10) & l) | ((c - 'A' + 10) & u);
 }
 
 long nk_hex_decode(void *out, size_t cap, const char *in, size_t len)
 {
 	unsigned char *o = out;
+	uint32_t ok = ~(uint32_t)0;
 	size_t i;
 
 	if (len % 2 != 0 || len / 2 > cap)
 		return -1;
 	for (i = 0; i < len; i += 2) {
-		int h = hexval((unsigned char)in[i]), l = hexval((unsigned char)in[i + 1]);
-		if (h < 0 || l < 0)
-			return -1;
+		uint32_t h = hexval((unsigned char)in[i], &ok);
+		uint32_t l = hexval((unsigned char)in[i + 1], &ok);
+
 		o[i / 2] = (unsigned char)(h << 4 | l);
+	}
+	/* the one branch: whether the whole string was hex */
+	NK_CT_PUBLIC(&ok, sizeof ok);
+	if (ok == 0) {
+		nk_wipe(out, len / 2);
+		return -1;
 	}
 	return (long)(len / 2);
 }

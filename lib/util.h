@@ -39,7 +39,9 @@ int nk_print_version(const char *tool);
 
 /* Hex: encode writes 2*n chars + NUL (lowercase), out must hold 2*n+1.
  * decode accepts upper or lower case, needs an even length; returns the
- * number of bytes written or -1 (bad digit, odd length, or over cap). */
+ * number of bytes written or -1 (bad digit, odd length, or over cap; after
+ * a bad digit the len/2 output bytes are zeroed). Both run in constant
+ * time: no branch or table index on a secret digit (keys pass through). */
 void nk_hex_encode(char *out, const void *in, size_t n);
 long nk_hex_decode(void *out, size_t cap, const char *in, size_t len);
 

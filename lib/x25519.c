@@ -27,6 +27,7 @@
 
 #include "util.h"
 #include "x25519.h"
+#include "ct.h"
 
 __extension__ typedef unsigned __int128 u128;
 typedef uint64_t fe[5];
@@ -345,6 +346,9 @@ int nk_x25519(uint8_t out[32], const uint8_t scalar[32], const uint8_t u[32])
 	nk_wipe(&s, sizeof s);
 
 	r = 1 - is_zero32(out);
+	/* deliberate public result: whether X25519 gave the all-zero value
+	 * (a low-order peer key, refused by the caller) */
+	NK_CT_PUBLIC(&r, sizeof r);
 	return r;
 }
 

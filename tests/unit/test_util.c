@@ -1,8 +1,10 @@
 /* Unit tests for lib/util: encodings, constant-time compare, host:port. */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include <sys/wait.h>
@@ -22,6 +24,60 @@ static void test_hex(void **state)
 	assert_int_equal(nk_hex_decode(b, sizeof b, "0", 1), -1);
 	assert_int_equal(nk_hex_decode(b, sizeof b, "zz", 2), -1);
 	assert_int_equal(nk_hex_decode(b, 1, "0102", 4), -1);
+}
+
+/* Every byte value encodes to two lowercase digits; every digit decodes in
+ * either case; every character that is not a hex digit, at every position
+ * of a 32-octet key, makes decode fail (and it then leaves no partial key). */
+static void test_hex_all(void **state)
+{
+	unsigned char b[256], k[32], out[32];
+	char s[513], u[65], bad[65];
+	(void)state;
+
+	for (int i = 0; i < 256; i++)
+		b[i] = (unsigned char)i;
+	nk_hex_encode(s, b, 256);
+	for (int i = 0; i < 256; i++) {
+		char want[3];
+
+		snprintf(want, sizeof want, "%02x", i);
+		assert_memory_equal(s + 2 * i, want, 2);
+	}
+	memset(b, 0, sizeof b);
+	assert_int_equal(nk_hex_decode(b, sizeof b, s, 512), 256);
+	for (int i = 0; i < 256; i++)
+		assert_int_equal(b[i], i);
+	for (int i = 0; i < 512; i++)
+		s[i] = (char)toupper((unsigned char)s[i]);
+	memset(b, 0, sizeof b);
+	assert_int_equal(nk_hex_decode(b, sizeof b, s, 512), 256);
+	for (int i = 0; i < 256; i++)
+		assert_int_equal(b[i], i);
+	/* mixed case within one octet */
+	assert_int_equal(nk_hex_decode(b, 2, "aBCd", 4), 2);
+	assert_memory_equal(b, "\xab\xcd", 2);
+
+	for (int i = 0; i < 32; i++)
+		k[i] = (unsigned char)(0x9e * i + 0x3b);
+	nk_hex_encode(u, k, 32);
+	for (int c = 0; c < 256; c++) {
+		if (isxdigit(c))
+			continue;
+		for (int pos = 0; pos < 64; pos++) {
+			memcpy(bad, u, sizeof bad);
+			bad[pos] = (char)c;
+			memset(out, 0x77, sizeof out);
+			assert_int_equal(nk_hex_decode(out, sizeof out, bad, 64), -1);
+			for (int i = 0; i < 32; i++)
+				assert_int_equal(out[i], 0);   /* wiped, no partial key */
+		}
+	}
+	assert_int_equal(nk_hex_decode(out, sizeof out, u, 64), 32);
+	assert_memory_equal(out, k, 32);
+	/* odd length and over capacity, before any digit is read */
+	assert_int_equal(nk_hex_decode(out, sizeof out, u, 63), -1);
+	assert_int_equal(nk_hex_decode(out, 31, u, 64), -1);
 }
 
 static void test_b64url(void **state)
@@ -145,6 +201,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_hex_all),
 		cmocka_unit_test(test_b64url),
 		cmocka_unit_test(test_ct_eq),
 		cmocka_unit_test(test_hostport),

@@ -2,7 +2,8 @@
  * Unit tests for lib/x25519: RFC 7748 §5.2 and §6.1 vectors, every
  * Wycheproof x25519_test.json case, and differential tests against
  * BearSSL's br_ec_c25519_m31 (X25519, the fixed-base path, and the
- * br_ec_impl object nk_x25519_ec).
+ * br_ec_impl object nk_x25519_ec), and the bit statistics of the
+ * ephemeral keys the TLS engine generates.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 
 #include <bearssl.h>
 
+#include "tls13.h"
 #include "util.h"
 #include "x25519.h"
 #include "wycheproof.h"
@@ -330,6 +332,56 @@ static void test_ec_impl(void **state)
 	}
 }
 
+/*
+ * Ephemeral X25519 keys of the TLS engine (make_share, used by both the
+ * client and the server role): 32 random bytes, clamped only where RFC 7748
+ * §5 clamps (decodeScalar25519, inside nk_x25519). Over KEYGEN_N keys every
+ * one of the 256 bits of the stored private key must take both values, and
+ * each bit the clamping leaves free (bits 3..254 of the scalar) must be set
+ * in about half of them (6 standard deviations: a false alarm has odds
+ * below 1e-7 for the whole test). The public value must be X25519(k, 9).
+ */
+#define KEYGEN_N 4096
+
+/* lib/tls13_int.h's make_share (that header's short names clash with cmocka's) */
+size_t nk_tls13_i_make_share(struct nk_tls13 *c, uint16_t g, unsigned char *pub);
+
+static void test_keygen_entropy(void **state)
+{
+	static struct nk_tls13 c;
+	static unsigned ones[256];
+	unsigned char seed[32], pub[BR_EC_KBUF_PUB_MAX_SIZE];
+	uint8_t want[32];
+	const unsigned sd6 = 6 * 32;    /* 6 * sqrt(KEYGEN_N / 4) */
+	(void)state;
+
+	memset(&c, 0, sizeof c);
+	memset(ones, 0, sizeof ones);
+	rnd(seed, sizeof seed);
+	br_hmac_drbg_init(&c.rng, &br_sha256_vtable, seed, sizeof seed);
+	for (int n = 0; n < KEYGEN_N; n++) {
+		assert_int_equal(nk_tls13_i_make_share(&c, NK_TLS_GROUP_X25519, pub), 32);
+		assert_int_equal(c.share_sk_len, 32);
+		if (n < 64) {
+			nk_x25519_base(want, c.share_sk);
+			assert_memory_equal(pub, want, 32);
+		}
+		for (int b = 0; b < 256; b++)
+			ones[b] += (c.share_sk[b / 8] >> (b % 8)) & 1;
+	}
+	for (int b = 0; b < 256; b++) {
+		int clamped = b < 3 || b >= 254;   /* RFC 7748 §5 decodeScalar25519 */
+
+		if (ones[b] == 0 || ones[b] == KEYGEN_N)
+			fail_msg("bit %d (byte %d bit %d) of the private key is always %d",
+				b, b / 8, b % 8, ones[b] ? 1 : 0);
+		if (!clamped && (ones[b] < KEYGEN_N / 2 - sd6 || ones[b] > KEYGEN_N / 2 + sd6))
+			fail_msg("bit %d (byte %d bit %d) set in %u of %d keys", b, b / 8, b % 8,
+				ones[b], KEYGEN_N);
+	}
+	nk_wipe(&c, sizeof c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_aliasing),
 		cmocka_unit_test(test_ec_impl),
+		cmocka_unit_test(test_keygen_entropy),
 	};
 	return cmocka_run_group_tests_name("x25519", tests, NULL, NULL);
 }
