@@ -11,6 +11,7 @@
  * reader's count is the line the handler is looking at.
  */
 #include "config.h"
+#include "aessiv.h"
 #include "atomicfile.h"
 #include "cookie.h"
 #include "record.h"
@@ -361,6 +362,11 @@ int nk_cfg_parse_aead_list(const char *s, uint16_t *aead, size_t *n, struct nk_e
 		if (id < 0) {
 			nk_errf(e, "'%s': unknown AEAD algorithm (known: 15 AEAD_AES_SIV_CMAC_256, "
 				"16 .._384, 17 .._512, 30 AEAD_AES_128_GCM_SIV, 31 AEAD_AES_256_GCM_SIV)", item);
+			return -1;
+		}
+		if (nk_siv_key_len(id) == 0) {
+			nk_errf(e, "'%s': %s is not implemented (ntskit has 15 AEAD_AES_SIV_CMAC_256, "
+				"16 .._384 and 17 .._512)", item, nk_cfg_aead_name((uint16_t)id));
 			return -1;
 		}
 		for (k = 0; k < cnt; k++)
@@ -825,7 +831,7 @@ static int set_key(struct ctx *x, const char *name, const char *v)
 		r = set_path(x, name, v, c->poll.state);
 		break;
 	case K_L_MIN_AGREE:
-		if ((r = set_uint(x, name, v, 1, NK_CFG_MAX_SOURCES, &u)) == 0)
+		if ((r = set_uint(x, name, v, 1, NK_CFG_MAX_AGREE, &u)) == 0)
 			c->select.min_agree = (unsigned)u;
 		break;
 	case K_L_MAX_DISTANCE:

@@ -27,6 +27,9 @@
 #include "util.h"
 
 #define NK_CFG_MAX_SOURCES 32
+/* [select] min-agree: up to the number of sources nts-select combines (its
+ * input may name more sources than a configuration can) */
+#define NK_CFG_MAX_AGREE 64
 #define NK_CFG_MAX_LISTEN  16
 #define NK_CFG_MAX_ALLOW   32
 #define NK_CFG_MAX_KE_LISTEN  8         /* serve.ke-listen addresses */

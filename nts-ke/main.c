@@ -389,9 +389,6 @@ int main(int argc, char **argv)
 	opt_certtime = cfg.ke.cert_time;
 	if (opt_aead != NULL && nk_cfg_parse_aead_list(opt_aead, aead, &naead, &e) < 0)
 		die_usage("--aead: %s", e.msg);
-	for (size_t i = 0; i < naead; i++)
-		if (nk_siv_key_len(aead[i]) == 0)
-			die_usage("--aead: %s", "only 15 (AEAD_AES_SIV_CMAC_256), 16 and 17 are implemented");
 
 	/* proxy: flags override [proxy] */
 	if (opt_socks5 != NULL || cfg.proxy.set) {

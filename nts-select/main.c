@@ -382,7 +382,6 @@ int main(int argc, char **argv)
 	const char *cfgpath = NULL, *o_min = NULL, *o_dist = NULL, *o_gap = NULL;
 	double round_gap = 10, round_first = 0;
 	int stream = 0, i, rc, status = -1, in_round = 0;
-	uint64_t u;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -429,13 +428,13 @@ int main(int argc, char **argv)
 	p.max_distance = cfg.select.max_distance;
 	stream |= cfg.select.stream;
 	round_gap = cfg.select.round_gap;
+	/* one range for the flag and the key ([select] min-agree) */
 	if (o_min != NULL) {
-		if (nk_parse_u64(o_min, NK_SEL_MAX_SOURCES, &u) < 0 || u == 0) {
-			fprintf(stderr, "nts-select: --min-agree: '%s' is not a number from 1 to %d\n",
-				o_min, NK_SEL_MAX_SOURCES);
+		if (nk_cfg_set(&cfg, "select", "min-agree", o_min, &e) < 0) {
+			fprintf(stderr, "nts-select: --min-agree: %s\n", e.msg);
 			return NK_EXIT_USAGE;
 		}
-		p.min_agree = (unsigned)u;
+		p.min_agree = cfg.select.min_agree;
 	}
 	if (o_dist != NULL && (nk_cfg_parse_duration(o_dist, 0, &p.max_distance, &e) < 0 ||
 			!(p.max_distance > 0))) {

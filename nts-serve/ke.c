@@ -1,6 +1,7 @@
 /* ke: NTS-KE request handling over plaintext (ke.h, RFC 8915 §4). */
 #include "ke.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void nk_serve_ke_init(struct nk_serve_ke *k, const struct nk_serve_ke_conf *conf)
@@ -8,8 +9,16 @@ void nk_serve_ke_init(struct nk_serve_ke *k, const struct nk_serve_ke_conf *conf
 	memset(k, 0, sizeof *k);
 	nk_ntske_server_init(&k->p, conf->max_req);
 	k->p.explain = conf->explain;
-	k->p.explain_prefix = "nts-serve: NTS-KE received";
+	snprintf(k->rx_prefix, sizeof k->rx_prefix, "nts-serve: NTS-KE received");
+	snprintf(k->tx_prefix, sizeof k->tx_prefix, "nts-serve: NTS-KE sent");
+	k->p.explain_prefix = k->rx_prefix;
 	k->error_code = -1;
+}
+
+void nk_serve_ke_set_id(struct nk_serve_ke *k, unsigned long id)
+{
+	snprintf(k->rx_prefix, sizeof k->rx_prefix, "nts-serve: KE #%lu NTS-KE received", id);
+	snprintf(k->tx_prefix, sizeof k->tx_prefix, "nts-serve: KE #%lu NTS-KE sent", id);
 }
 
 void nk_serve_ke_wipe(struct nk_serve_ke *k)
@@ -103,7 +112,7 @@ static long respond(struct nk_serve_ke *k, const struct nk_serve_ke_conf *conf,
 	}
 	k->done = 1;
 	if (conf->explain)
-		nk_ntske_explain(conf->explain, "nts-serve: NTS-KE sent", out, (size_t)n);
+		nk_ntske_explain(conf->explain, k->tx_prefix, out, (size_t)n);
 	return n;
 }
 

@@ -67,9 +67,12 @@ struct nk_serve_ke {
 	int done;                       /* response produced */
 	uint16_t aead;                  /* chosen (0: none), after done */
 	int error_code;                 /* Error record sent, -1 none */
+	char rx_prefix[48], tx_prefix[48];      /* --explain: "nts-serve: KE #n NTS-KE ..." */
 };
 
 void nk_serve_ke_init(struct nk_serve_ke *k, const struct nk_serve_ke_conf *conf);
+/* --explain lines of this exchange start "nts-serve: KE #id" (nts-serve(8)) */
+void nk_serve_ke_set_id(struct nk_serve_ke *k, unsigned long id);
 long nk_serve_ke_feed(struct nk_serve_ke *k, const struct nk_serve_ke_conf *conf,
 	const uint8_t *data, size_t len, nk_serve_ke_export_fn exp, void *exp_arg,
 	uint8_t *out, size_t cap, struct nk_err *e);

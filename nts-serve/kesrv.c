@@ -517,6 +517,7 @@ static void accept_some(struct nk_kesrv *s, int lfd, uint64_t now_ms)
 		s->nconn++;
 		s->accepted++;
 		nk_serve_ke_init(&c->ke, &s->conf);
+		nk_serve_ke_set_id(&c->ke, c->id);
 		memset(&tc, 0, sizeof tc);
 		tc.cred = &s->cred[s->cur].c;
 		tc.alpn = NK_KE_ALPN;

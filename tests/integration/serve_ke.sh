@@ -46,7 +46,7 @@ t_grep "sample-carries-status" "$T_DIR/p1" '^sample .* stratum=2 leap=0 refid=19
 "$POLL" --count 1 --timeout 2 <"$T_DIR/s17" >"$T_DIR/p17" 2>&1
 t_grep "aead17-session-authenticated" "$T_DIR/p17" '^sample .*auth=nts aead=17'
 for step in 'KE #1 accepted from 127\.0\.0\.1' 'KE #1 TLS: <- ClientHello' 'KE #1 TLS: -> ServerHello' \
-    'KE #1 TLS: <- Finished' 'NTS-KE received.*AEAD' 'NTS-KE sent.*Cookie' 'KE #1 TLS: -> alert close_notify' \
+    'KE #1 TLS: <- Finished' 'KE #1 NTS-KE received.*AEAD' 'KE #1 NTS-KE sent.*Cookie' 'KE #1 TLS: -> alert close_notify' \
     'KE #1 response and close_notify sent' 'KE #1 closed'; do
   grep -Eq "$step" "$T_DIR/serve.log" && t_ok "explain: $step" || t_fail "explain: $step" "not in the log"
 done

@@ -93,7 +93,7 @@ static void test_full(void **state)
 		"  address = 192.0.2.1\n"
 		"ke-port = 4461\n"
 		"ntp-port = 1123\n"
-		"aead = 15, AEAD_AES_SIV_CMAC_512,30\n"
+		"aead = 15, AEAD_AES_SIV_CMAC_512,16\n"
 		"ca = /etc/ssl/my ca.pem\n"
 		"name = nts.example.org\n"
 		"[source b.example]\n"
@@ -156,7 +156,7 @@ static void test_full(void **state)
 	assert_int_equal(cfg.source[0].naead, 3);
 	assert_int_equal(cfg.source[0].aead[0], 15);
 	assert_int_equal(cfg.source[0].aead[1], 17);
-	assert_int_equal(cfg.source[0].aead[2], 30);
+	assert_int_equal(cfg.source[0].aead[2], 16);
 	assert_string_equal(cfg.source[0].ca, "/etc/ssl/my ca.pem");
 	assert_string_equal(cfg.source[0].sni, "nts.example.org");
 	assert_int_equal(cfg.source[0].line, 11);
@@ -609,7 +609,9 @@ static void test_bad_sources(void **state)
 	BAD("[source a]\naead = 15,\n", 2, "empty entry");
 	BAD("[source a]\naead = 15,15\n", 2, "[source a] aead: '15,15': AEAD algorithm 15 listed twice");
 	BAD("[source a]\naead = 15 17\n", 2, "separated by ','");
-	BAD("[source a]\naead = 15,16,17,30,31\n", 2, "more than 4 AEAD algorithms");
+	/* known but not implemented: refused here as by nts-ke --aead (one rule) */
+	BAD("[source a]\naead = 15,16,17,30,31\n", 2, "[source a] aead: '30': AEAD_AES_128_GCM_SIV is not implemented");
+	BAD("[source a]\naead = 31\n", 2, "'31': AEAD_AES_256_GCM_SIV is not implemented");
 	BAD("[source a]\nname = 192.0.2.1\n", 2, "[source a] name: '192.0.2.1': must be a host name, not an IP address");
 	BAD("[source a]\nbogus = 1\n", 2, "[source a]: unknown key 'bogus'");
 	BAD("[source a]\nsocks5 = 1.2.3.4:5\n", 2, "[source a]: unknown key 'socks5'");
@@ -657,8 +659,9 @@ static void test_bad_values(void **state)
 	BAD("[poll]\ncount = 0\n", 2, "[poll] count: '0': must be a whole number from 1 to 1000");
 	BAD("[poll]\ncount = 1001\n", 2, "[poll] count");
 	BAD("[poll]\ncount = 3.5\n", 2, "[poll] count");
-	BAD("[select]\nmin-agree = 0\n", 2, "[select] min-agree: '0': must be a whole number from 1 to 32");
-	BAD("[select]\nmin-agree = 33\n", 2, "[select] min-agree");
+	/* up to the 64 sources nts-select combines, as --min-agree (one range) */
+	BAD("[select]\nmin-agree = 0\n", 2, "[select] min-agree: '0': must be a whole number from 1 to 64");
+	BAD("[select]\nmin-agree = 65\n", 2, "[select] min-agree");
 	BAD("[select]\nmax-distance = 0\n", 2, "[select] max-distance: '0': must be more than 0");
 	/* serve */
 	BAD("[serve]\nlisten = ntp.example.org:123\n", 2, "[serve] listen: 'ntp.example.org:123': must be an IP address");
@@ -724,10 +727,12 @@ static void test_parsers(void **state)
 	assert_int_equal(nk_cfg_parse_addr("-:1", 0, &a, &e), 0);   /* odd, but a legal label shape */
 	assert_int_equal(nk_cfg_parse_addr(".a:1", 0, &a, &e), -1);
 
-	assert_int_equal(nk_cfg_parse_aead_list("AEAD_AES_128_GCM_SIV,15", ids, &n, &e), 0);
+	assert_int_equal(nk_cfg_parse_aead_list("AEAD_AES_SIV_CMAC_512,15", ids, &n, &e), 0);
 	assert_int_equal(n, 2);
-	assert_int_equal(ids[0], 30);
+	assert_int_equal(ids[0], 17);
 	assert_int_equal(ids[1], 15);
+	assert_int_equal(nk_cfg_parse_aead_list("AEAD_AES_128_GCM_SIV,15", ids, &n, &e), -1);
+	assert_non_null(strstr(e.msg, "AEAD_AES_128_GCM_SIV is not implemented"));
 	assert_int_equal(nk_cfg_parse_aead_list("0", ids, &n, &e), -1);
 	assert_int_equal(nk_cfg_parse_aead_list("", ids, &n, &e), -1);
 	assert_int_equal(nk_cfg_parse_aead_list("aead_aes_siv_cmac_256", ids, &n, &e), -1);
