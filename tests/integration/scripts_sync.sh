@@ -168,6 +168,16 @@ sh "$SYNC" --config "$CONF" --state-dir "$SD" --dry-run >"$T_DIR/o3b" 2>"$T_DIR/
 t_grep "expired certificate window: nts-ke for that source only" "$T_DIR/e3b" '^nts-sync: nts-ke for: one$'
 grep -q '^session source=one .* not-after=1600000000' "$SD/sessions" && t_fail "expired certificate window: session replaced" "old window kept" || t_ok "expired certificate window: session replaced"
 
+# --- --quiet (cron): silent when all is well, everything on stderr when not ---
+sh "$SYNC" --config "$CONF" --state-dir "$SD" --dry-run --quiet >"$T_DIR/oq" 2>"$T_DIR/eq"; rc=$?
+[ $rc -eq 0 ] && [ ! -s "$T_DIR/oq" ] && [ ! -s "$T_DIR/eq" ] && t_ok "--quiet: a good run prints nothing" ||
+	t_fail "--quiet: a good run prints nothing" "exit $rc, stdout $(wc -c <"$T_DIR/oq") B, stderr: $(head -c 200 "$T_DIR/eq" | tr '\n' '|')"
+grep -q '^sync .* status=0 ' "$SD/last" && t_ok "--quiet: the last-run file is still written" || t_fail "--quiet: the last-run file is still written" "$(tail -1 "$SD/last")"
+{ echo "[source a]"; echo "address = localhost"; echo "ca = $T_DIR/nonexistent.pem"; } >"$T_DIR/qbad.conf"
+sh "$SYNC" --config "$T_DIR/qbad.conf" --state-dir "$T_DIR/qbad" --quiet >"$T_DIR/oq2" 2>"$T_DIR/eq2"; rc=$?
+[ $rc -eq 66 ] && [ ! -s "$T_DIR/oq2" ] && grep -q nonexistent.pem "$T_DIR/eq2" && t_ok "--quiet: a failed run says why on stderr (exit 66)" ||
+	t_fail "--quiet: a failed run says why on stderr" "exit $rc: $(head -c 200 "$T_DIR/eq2" | tr '\n' '|')"
+
 # --- privileges: nothing but nts-adjust keeps a capability ---
 if t_is_root; then
 	[ "$(cat "$T_DIR/ke.caps")" = 0000000000000000 ] && t_ok "as root: nts-ke runs with no capability" ||
