@@ -467,6 +467,22 @@ static int dns_id_matches(const char *host, const unsigned char *id, size_t n)
 }
 
 /* Match the leaf's subjectAltName against host. 1 match, 0 none, -1 malformed. */
+int nk_cert_window(const unsigned char *der, size_t len, int64_t *not_before, int64_t *not_after,
+	struct nk_err *e)
+{
+	struct certinfo ci;
+	const char *why;
+
+	*not_before = *not_after = 0;
+	if (cert_parse(der, len, &ci, &why) != 0) {
+		nk_errf(e, "certificate: %s", why);
+		return -1;
+	}
+	*not_before = ci.nb;
+	*not_after = ci.na;
+	return 0;
+}
+
 static int name_matches(const struct certinfo *ci, const char *host_in)
 {
 	unsigned char ip[16];

@@ -116,6 +116,12 @@ enum nk_cert_status nk_cert_validate(const struct nk_trust *t,
 
 const char *nk_cert_status_str(enum nk_cert_status s);
 
+/* The validity window of one DER certificate (Unix seconds), read without
+ * judging anything else: what a server says about its own certificate.
+ * 0, or -1 with e set for a certificate that does not parse. */
+int nk_cert_window(const unsigned char *der, size_t len, int64_t *not_before, int64_t *not_after,
+	struct nk_err *e);
+
 /* Server side: a certificate chain and its key. */
 #define NK_CHAIN_MAX 8
 struct nk_server_cred {

@@ -26,27 +26,16 @@ enum {
 
 /* ---- credentials --------------------------------------------------------- */
 
-/* The leaf's validity window, for the log: the leaf checked against itself
- * as a directly trusted anchor (set-up time; may allocate). */
+/* The leaf's validity window, for the start record and the warnings: read
+ * from the certificate as it is (a self-signed leaf with CA:TRUE, which no
+ * client would accept, still has a window to report). */
 static void leaf_window(struct nk_ke_cred *k)
 {
-	struct nk_trust t;
-	struct nk_certval_opts o;
-	struct nk_certval_result r;
 	struct nk_err e;
-	const unsigned char *der = k->c.chain[0].data;
-	size_t len = k->c.chain[0].data_len;
 
-	k->not_before = k->not_after = 0;
-	nk_trust_init(&t);
-	memset(&o, 0, sizeof o);
-	o.skip_window = 1;
-	if (nk_trust_add_der(&t, der, len, &e) == 0 &&
-	    nk_cert_validate(&t, &der, &len, 1, &o, &r, &e) == NK_CERT_OK) {
-		k->not_before = r.not_before;
-		k->not_after = r.not_after;
-	}
-	nk_trust_free(&t);
+	if (nk_cert_window(k->c.chain[0].data, k->c.chain[0].data_len, &k->not_before,
+			&k->not_after, &e) < 0)
+		k->not_before = k->not_after = 0;
 }
 
 static int cred_load(struct nk_kesrv *s, int slot, struct nk_err *e)
