@@ -1,12 +1,14 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 void nk_errf(struct nk_err *e, const char *fmt, ...)
 {
@@ -22,6 +24,29 @@ void nk_errf(struct nk_err *e, const char *fmt, ...)
 void nk_wipe(void *p, size_t n)
 {
 	explicit_bzero(p, n);
+}
+
+int nk_stdfds_open(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int n;
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* the lowest free descriptor: fd itself, as 0..fd-1 are open */
+		n = open("/dev/null", O_RDWR);
+		if (n < 0)
+			return -1;
+		if (n != fd) {
+			if (dup2(n, fd) < 0) {
+				int err = errno;
+				close(n);
+				errno = err;
+				return -1;
+			}
+			close(n);
+		}
+	}
+	return 0;
 }
 
 double nk_mono_s(void)

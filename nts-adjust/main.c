@@ -228,6 +228,11 @@ int main(int argc, char **argv)
 	char capdesc[200];
 	double kfreq = 0, pending = 0;
 	int stream = 0, i, rc, held = 0, kstatus = 0, have_last = 0, first = 1, any = 0, kread = 0;
+	/* before anything is opened: a closed stdin/stdout/stderr must not
+	 * become a state file, a lock or a socket */
+	if (nk_stdfds_open() < 0)
+		return NK_EXIT_SOFTWARE;
+
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];

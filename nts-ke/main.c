@@ -326,6 +326,11 @@ int main(int argc, char **argv)
 	struct nk_socks5_proxy proxy, *proxyp = NULL;
 	struct nk_err e;
 	int64_t cert_time;
+	/* before anything is opened: a closed stdin/stdout/stderr must not
+	 * become a state file, a lock or a socket */
+	if (nk_stdfds_open() < 0)
+		return NK_EXIT_SOFTWARE;
+
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {

@@ -614,6 +614,10 @@ int main(int argc, char **argv)
 	uint16_t relay_port = 0;
 	struct run_opts ro;
 	struct nk_err e;
+	/* before anything is opened: a closed stdin/stdout/stderr must not
+	 * become a state file, a lock or a socket */
+	if (nk_stdfds_open() < 0)
+		return NK_EXIT_SOFTWARE;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
