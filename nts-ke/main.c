@@ -153,7 +153,8 @@ static int64_t state_floor(const char *path)
 /* Copy the old state into a.f: every line (comments included) except the
  * session records of sources we have fresh sessions for. 0; -1 on I/O
  * errors; -2 when a line cannot be parsed (bad names the line and field):
- * a record, or a session record nts-poll could not use. */
+ * a record, or a session record nts-poll could not use and that is kept
+ * (a source's session that is replaced needs not be usable). */
 static int copy_old_state(struct nk_atomic *a, const char *path, struct nk_err *e,
 	struct nk_err *bad)
 {
@@ -187,15 +188,15 @@ static int copy_old_state(struct nk_atomic *a, const char *path, struct nk_err *
 			break;
 		}
 		if (r == 1 && strcmp(rec.type, "session") == 0) {
-			const char *s;
-			if (nk_session_from_rec(&tmp, &rec, bad) < 0) {
+			const char *s = nk_rec_get(&rec, "source");
+			for (size_t i = 0; s != NULL && i < nsrc; i++)
+				if (src[i].done && strcmp(src[i].name, s) == 0)
+					fresh = 1;
+			/* one that is kept must be usable (the one replaced needs not) */
+			if (!fresh && nk_session_from_rec(&tmp, &rec, bad) < 0) {
 				rc = -2;
 				break;
 			}
-			s = tmp.source;
-			for (size_t i = 0; i < nsrc; i++)
-				if (src[i].done && strcmp(src[i].name, s) == 0)
-					fresh = 1;
 		}
 		if (!fresh)
 			fprintf(a->f, "%s\n", line);

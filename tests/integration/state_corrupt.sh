@@ -70,6 +70,16 @@ moved_ok "nts-ke" "$ST" "$T_DIR/copy2" "$T_DIR/k2.err" 1 "field 'source'"
   t_ok "nts-poll after that nts-ke: 1 sample, exit 0" ||
   t_fail "nts-poll after that nts-ke" "exit $rc: $(head -c 300 "$T_DIR/p2.err")"
 
+# 2b. nts-ke: a bad session of the very source it replaces is no reason to
+# move the file aside: replaced, the other sources' sessions kept
+rm -f "$ST" "$ST".bad-*
+{ sed 's/source=[^ ]*/source=other/' "$T_DIR/good"; sed 's/ not-after=[0-9]*/ not-after=1/' "$T_DIR/good"; } >"$ST"
+"$KE" --ca "$CA" --state "$ST" localhost:$KEP 2>"$T_DIR/k2b.err"; rc=$?
+[ $rc -eq 0 ] && [ "$(grep -c '^session ' "$ST")" -eq 2 ] && grep -q '^session source=other ' "$ST" &&
+  ! grep -q ' not-after=1 ' "$ST" && [ -z "$(ls "$ST".bad-* 2>/dev/null)" ] && [ ! -s "$T_DIR/k2b.err" ] &&
+  t_ok "nts-ke --state: the bad session of the source it replaces is replaced, the other kept, nothing moved aside" ||
+  t_fail "nts-ke --state replacing a bad session" "exit $rc: $(head -c 300 "$T_DIR/k2b.err"); $(ls "$T_DIR" | tr '\n' ' ')"
+
 # 3. nts-sync one-shot re-establishes the session in the same run
 SD=$T_DIR/sd
 mkdir -p "$SD"
