@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -137,4 +138,55 @@ void nk_stateunlock(int fd)
 {
 	if (fd >= 0)
 		close(fd);     /* closing the only descriptor releases the flock */
+}
+
+int nk_state_quarantine(const char *path, char *moved, size_t cap, struct nk_err *e)
+{
+	char dst[1100];
+	long now = (long)time(NULL);
+	int fd;
+
+	/* 0600 first, through a descriptor: a symbolic link is moved as it
+	 * is, never followed */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0) {
+		(void)fchmod(fd, 0600);
+		close(fd);
+	}
+	for (int n = 1; n < 100; n++) {
+		int r;
+		if (n == 1)
+			r = snprintf(dst, sizeof dst, "%s.bad-%ld", path, now);
+		else
+			r = snprintf(dst, sizeof dst, "%s.bad-%ld.%d", path, now, n);
+		if (r < 0 || (size_t)r >= sizeof dst) {
+			nk_errf(e, "path too long (%zu bytes): %.60s...", strlen(path), path);
+			return -1;
+		}
+		if (renameat2(AT_FDCWD, path, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
+			goto done;
+		if (errno == EEXIST)
+			continue;
+		if (errno != EINVAL && errno != ENOSYS) {
+			nk_errf(e, "%s: cannot move it aside to %s: %s", path, dst, strerror(errno));
+			return -1;
+		}
+		/* no RENAME_NOREPLACE on this file system: check, then rename
+		 * (the state file's lock keeps our own tools out meanwhile) */
+		{
+			struct stat sb;
+			if (lstat(dst, &sb) == 0)
+				continue;
+		}
+		if (rename(path, dst) == 0)
+			goto done;
+		nk_errf(e, "%s: cannot move it aside to %s: %s", path, dst, strerror(errno));
+		return -1;
+	}
+	nk_errf(e, "%s: cannot move it aside: too many %s.bad-%ld* files", path, path, now);
+	return -1;
+done:
+	if (moved != NULL && cap > 0)
+		snprintf(moved, cap, "%s", dst);
+	return 0;
 }

@@ -49,4 +49,11 @@ void nk_atomic_abort(struct nk_atomic *a);
 int nk_statelock(const char *path, double wait_s, const volatile sig_atomic_t *stop, struct nk_err *e);
 void nk_stateunlock(int fd);
 
+/* A state file that cannot be parsed is moved aside, never left to fail
+ * every later run nor silently overwritten: renamed to PATH.bad-UNIXTIME
+ * (PATH.bad-UNIXTIME.N when that exists, never replacing a file), mode
+ * 0600 (it may hold secrets). Call it with the state file's lock held. The
+ * new name goes to moved (cap bytes, may be NULL). 0, or -1 with e filled. */
+int nk_state_quarantine(const char *path, char *moved, size_t cap, struct nk_err *e);
+
 #endif

@@ -2,12 +2,14 @@
 #include "ct.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 void nk_errf(struct nk_err *e, const char *fmt, ...)
 {
@@ -33,6 +35,29 @@ const char nk_version[] = NK_VERSION;
 int nk_print_version(const char *tool)
 {
 	printf("%s %s\n", tool, nk_version);
+	return 0;
+}
+
+int nk_stdfds_open(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int n;
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* the lowest free descriptor: fd itself, as 0..fd-1 are open */
+		n = open("/dev/null", O_RDWR);
+		if (n < 0)
+			return -1;
+		if (n != fd) {
+			if (dup2(n, fd) < 0) {
+				int err = errno;
+				close(n);
+				errno = err;
+				return -1;
+			}
+			close(n);
+		}
+	}
 	return 0;
 }
 

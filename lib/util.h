@@ -4,6 +4,7 @@
  *   - encodings: hex and unpadded base64url, strict decimal numbers
  *   - errors: struct nk_err carries one line of text naming what was wrong
  *   - host:port parsing ([v6]:port, name:port, v4:port)
+ *   - nk_stdfds_open(): descriptors 0-2 never left closed
  * No function here allocates memory.
  */
 #ifndef NK_UTIL_H
@@ -27,6 +28,13 @@ int nk_ct_eq(const void *a, const void *b, size_t n);
 /* Fill buf from the kernel's CSPRNG (getrandom; requests of up to 64 octets
  * from a fork-safe pool of its output, see util.c). 0 on success, -1 on error. */
 int nk_random(void *buf, size_t n);
+
+/* Open /dev/null on whichever of the descriptors 0, 1 and 2 is closed, so
+ * that a file the program opens later never becomes its stdin, stdout or
+ * stderr (samples or messages written into a state file or its lock). Every
+ * tool calls it first thing in main(). 0, or -1 when /dev/null cannot be
+ * opened (errno set). */
+int nk_stdfds_open(void);
 
 /* Seconds on the monotonic clock (CLOCK_MONOTONIC), for deadlines and
  * elapsed times. */

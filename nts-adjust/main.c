@@ -23,7 +23,8 @@
 #define ADJ_EXIT_REFUSED  3     /* a step beyond a panic threshold was refused */
 #define ADJ_EXIT_CLOCK    4     /* the kernel refused a clock call (no CAP_SYS_TIME?) */
 #define ADJ_EXIT_NOOFFSET 5     /* no offset record in the input */
-#define ADJ_EXIT_STATE    6     /* the state file is unreadable or malformed */
+#define ADJ_EXIT_STATE    6     /* the state file cannot be read (a malformed one is
+				   moved aside: startup thresholds) */
 
 static const char usage[] =
 	"usage: nts-adjust [--config FILE] [--dry-run] [--step-threshold SECONDS]\n"
@@ -44,9 +45,11 @@ static const char usage[] =
 	"  --stream              apply every offset record as it comes (else the last)\n"
 	"  --explain             decisions, capabilities and clock calls on stderr\n"
 	"  --version             print the version and exit\n"
+	"A --state file that cannot be parsed is moved aside (FILE.bad-UNIXTIME) and\n"
+	"the run counts as a startup (startup panic thresholds), as without a state.\n"
 	"Exit: 0 ok, 3 refused by a panic threshold, 4 clock call failed,\n"
-	"5 no offset record, 6 bad state file, 64 usage, 65 malformed input,\n"
-	"74 I/O error, 78 bad config.\n";
+	"5 no offset record, 6 state file cannot be read, 64 usage, 65 malformed\n"
+	"input, 74 I/O error, 78 bad config.\n";
 
 static int explain, dry_run, dry_status;
 
@@ -86,7 +89,9 @@ static int parse_offset(const struct nk_rec *rec, struct offrec *o, struct nk_er
 
 /* ---- state file: one record "adjust-state ..." ---- */
 
-static int state_load(const char *path, struct nk_adj_state *st, struct nk_err *e)
+/* 0; -1 when the file cannot be read; -2 when it cannot be parsed (e names
+ * the line and field): st is then a startup state, never a half-read one */
+static int state_load_file(const char *path, struct nk_adj_state *st, struct nk_err *e)
 {
 	static struct nk_rec_reader rd;
 	struct nk_rec rec;
@@ -111,9 +116,8 @@ static int state_load(const char *path, struct nk_adj_state *st, struct nk_err *
 	if (rc < 0)
 		goto bad;
 	if (strcmp(rec.type, "adjust-state") != 0) {
-		nk_errf(e, "state file %s: not an adjust-state record", path);
-		fclose(f);
-		return -1;
+		nk_errf(e, "%s:%lu: record type '%s', not adjust-state", path, rec.line, rec.type);
+		goto bad;
 	}
 	if (nk_rec_get_u64(&rec, "started", 1, &u, e) < 0)
 		goto bad;
@@ -136,8 +140,44 @@ static int state_load(const char *path, struct nk_adj_state *st, struct nk_err *
 	fclose(f);
 	return 0;
 bad:
-	fclose(f);
-	return -1;
+	{
+		int io = ferror(f);
+		fclose(f);
+		nk_adj_state_init(st);
+		if (io) {
+			nk_errf(e, "state file %s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	return -2;
+}
+
+/* The state tells whether the clock was synchronised before: one that
+ * cannot be parsed counts as "never" (startup thresholds), never as past
+ * startup without limits. It is moved aside (not in a dry run) so that the
+ * next save starts afresh and a human can look at it. */
+static int state_load(const char *path, struct nk_adj_state *st, struct nk_err *e)
+{
+	struct nk_err q;
+	char moved[1100];
+	int rc = state_load_file(path, st, e);
+
+	if (rc != -2)
+		return rc;
+	nk_adj_state_init(st);
+	if (dry_run) {
+		fprintf(stderr, "nts-adjust: state file %s cannot be parsed (%s): treated as never "
+			"synchronised (startup thresholds); --dry-run: left in place\n", path, e->msg);
+		return 0;
+	}
+	if (nk_state_quarantine(path, moved, sizeof moved, &q) < 0) {
+		fprintf(stderr, "nts-adjust: state file %s cannot be parsed (%s), nor moved aside "
+			"(%s): treated as never synchronised (startup thresholds)\n", path, e->msg, q.msg);
+		return 0;
+	}
+	fprintf(stderr, "nts-adjust: state file %s cannot be parsed (%s): moved aside to %s; "
+		"treated as never synchronised (startup thresholds)\n", path, e->msg, moved);
+	return 0;
 }
 
 static int write_rec_file(const char *path, mode_t mode, struct nk_rec_writer *w, struct nk_err *e)
@@ -244,6 +284,11 @@ int main(int argc, char **argv)
 	char capdesc[200];
 	double kfreq = 0, pending = 0;
 	int stream = 0, i, rc, held = 0, kstatus = 0, have_last = 0, first = 1, any = 0, kread = 0;
+	/* before anything is opened: a closed stdin/stdout/stderr must not
+	 * become a state file, a lock or a socket */
+	if (nk_stdfds_open() < 0)
+		return NK_EXIT_SOFTWARE;
+
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];

@@ -60,7 +60,8 @@ static const char usage[] =
 "                       or skip-window (check all but the validity window)\n"
 "  --timeout SECONDS    for all sources together (default 10)\n"
 "  --state FILE         merge the sessions into this state file, under its lock\n"
-"                       (FILE.lock; an nts-poll round holding it finishes first)\n"
+"                       (FILE.lock; an nts-poll round holding it finishes first);\n"
+"                       one that cannot be parsed is moved aside to FILE.bad-UNIXTIME\n"
 "  --lock-wait SECONDS  wait this long for that lock, 0 = not at all (default 120)\n"
 "  --source NAME        only this [source NAME] of the configuration (repeatable)\n"
 "  --check-config       check the configuration and the CA files, contact nobody\n"
@@ -151,12 +152,15 @@ static int64_t state_floor(const char *path)
 	return best;
 }
 
-/* Merge: keep every line of the old state (comments included) except the
- * session records of sources we have fresh sessions for; then append the
- * fresh ones. A malformed old state file is an error: nothing is lost. */
-static int merge_state(const char *path, struct nk_err *e)
+/* Copy the old state into a.f: every line (comments included) except the
+ * session records of sources we have fresh sessions for. 0; -1 on I/O
+ * errors; -2 when a line cannot be parsed (bad names the line and field):
+ * a record, or a session record nts-poll could not use and that is kept
+ * (a source's session that is replaced needs not be usable). */
+static int copy_old_state(struct nk_atomic *a, const char *path, struct nk_err *e,
+	struct nk_err *bad)
 {
-	struct nk_atomic a;
+	static struct nk_session tmp;
 	struct nk_rec rec;
 	char *line = NULL, *copy = NULL;
 	size_t cap = 0;
@@ -165,53 +169,91 @@ static int merge_state(const char *path, struct nk_err *e)
 	FILE *old;
 	int rc = 0;
 
+	old = fopen(path, "r");
+	if (old == NULL)
+		return 0;
+	while (rc == 0 && (len = getline(&line, &cap, old)) > 0) {
+		int fresh = 0, r;
+		lineno++;
+		if (line[len - 1] == '\n')
+			line[--len] = 0;
+		free(copy);
+		copy = strdup(line);
+		if (copy == NULL) {
+			nk_errf(e, "%s: out of memory", path);
+			rc = -1;
+			break;
+		}
+		r = nk_rec_parse_line(copy, (size_t)len, path, lineno, &rec, bad);
+		if (r < 0) {
+			rc = -2;
+			break;
+		}
+		if (r == 1 && strcmp(rec.type, "session") == 0) {
+			const char *s = nk_rec_get(&rec, "source");
+			for (size_t i = 0; s != NULL && i < nsrc; i++)
+				if (src[i].done && strcmp(src[i].name, s) == 0)
+					fresh = 1;
+			/* an older nts-ke named command-line servers HOST:PORT;
+			 * nts-poll refuses such a record, so it goes (the server
+			 * now has a name of the one rule, ntskit-records(5)) */
+			if (!fresh && s != NULL && !nk_rec_source_ok(s)) {
+				fprintf(stderr, "nts-ke: %s:%lu: session of '%.80s' dropped: not a source name "
+					"(" NK_REC_SOURCE_RULE "); ask that server again\n", path, lineno, s);
+				fresh = 1;
+			}
+			/* one that is kept must be usable (the one replaced needs not) */
+			if (!fresh && nk_session_from_rec(&tmp, &rec, bad) < 0) {
+				rc = -2;
+				break;
+			}
+		}
+		if (!fresh)
+			fprintf(a->f, "%s\n", line);
+	}
+	if (rc == 0 && ferror(old)) {
+		nk_errf(e, "%s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	fclose(old);
+	nk_session_wipe(&tmp);
+	if (line)
+		nk_wipe(line, cap);
+	if (copy)
+		nk_wipe(copy, strlen(copy));
+	free(line);
+	free(copy);
+	return rc;
+}
+
+/* Merge: keep every line of the old state (comments included) except the
+ * session records of sources we have fresh sessions for; then append the
+ * fresh ones. An old state file that cannot be parsed is moved aside
+ * (FILE.bad-UNIXTIME, mode 0600: nk_state_quarantine) with one warning
+ * naming the line and field, and the new file holds the fresh sessions. */
+static int merge_state(const char *path, struct nk_err *e)
+{
+	struct nk_atomic a;
+	struct nk_err bad;
+	char moved[1100];
+	int rc;
+
 	if (nk_atomic_open(&a, path, 0600, e) < 0)
 		return -1;
-	old = fopen(path, "r");
-	if (old != NULL) {
-		while (rc == 0 && (len = getline(&line, &cap, old)) > 0) {
-			int fresh = 0, r;
-			lineno++;
-			if (line[len - 1] == '\n')
-				line[--len] = 0;
-			free(copy);
-			copy = strdup(line);
-			if (copy == NULL) {
-				nk_errf(e, "%s: out of memory", path);
-				rc = -1;
-				break;
-			}
-			r = nk_rec_parse_line(copy, (size_t)len, path, lineno, &rec, e);
-			if (r < 0) {
-				rc = -1;
-				break;
-			}
-			if (r == 1 && strcmp(rec.type, "session") == 0) {
-				const char *s = nk_rec_get(&rec, "source");
-				for (size_t i = 0; s != NULL && i < nsrc; i++)
-					if (src[i].done && strcmp(src[i].name, s) == 0)
-						fresh = 1;
-				/* an older nts-ke named command-line servers HOST:PORT;
-				 * nts-poll refuses such a record, so it goes (the server
-				 * now has a name of the one rule, ntskit-records(5)) */
-				if (s != NULL && !nk_rec_source_ok(s)) {
-					fprintf(stderr, "nts-ke: %s:%lu: session of '%.80s' dropped: not a source name "
-						"(" NK_REC_SOURCE_RULE "); ask that server again\n", path, lineno, s);
-					fresh = 1;
-				}
-			}
-			if (!fresh)
-				fprintf(a.f, "%s\n", line);
-		}
-		fclose(old);
-		if (line)
-			nk_wipe(line, cap);
-		free(line);
-		free(copy);
-		if (rc < 0) {
-			nk_atomic_abort(&a);
+	rc = copy_old_state(&a, path, e, &bad);
+	if (rc == -2) {
+		nk_atomic_abort(&a);
+		if (nk_state_quarantine(path, moved, sizeof moved, e) < 0)
 			return -1;
-		}
+		fprintf(stderr, "nts-ke: state file %s cannot be parsed (%s): moved aside to %s; "
+			"it now holds only the new sessions\n", path, bad.msg, moved);
+		if (nk_atomic_open(&a, path, 0600, e) < 0)
+			return -1;
+		rc = 0;
+	}
+	if (rc < 0) {
+		nk_atomic_abort(&a);
+		return -1;
 	}
 	for (size_t i = 0; i < nsrc; i++)
 		if (src[i].done)
@@ -336,6 +378,11 @@ int main(int argc, char **argv)
 	struct nk_socks5_proxy proxy, *proxyp = NULL;
 	struct nk_err e;
 	int64_t cert_time;
+	/* before anything is opened: a closed stdin/stdout/stderr must not
+	 * become a state file, a lock or a socket */
+	if (nk_stdfds_open() < 0)
+		return NK_EXIT_SOFTWARE;
+
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {

@@ -8,6 +8,19 @@
  * the new ones) and an "end" line, up a pipe. The parent writes samples as
  * they come (flushed per line), keeps the sessions, rewrites the state
  * file, and decides the exit status.
+ *
+ * A cookie that was sent is never sent again (RFC 8915 §6: a reused cookie
+ * links two requests), whatever ends nts-poll: with --state, the cookies a
+ * round may send are taken out of the state file (rewritten by rename
+ * under its lock) BEFORE the first packet goes out, and the cookies left
+ * plus the new ones are merged in after the round. At worst an unused
+ * cookie is lost (SIGKILL, a crash), never a used one kept. A child spends
+ * its jar front first, one cookie per exchange, so the cookies it may send
+ * of the jar it was given are the first min(count, ncookies).
+ *
+ * SIGTERM, SIGINT, and a reader of stdout that went away (EPIPE; SIGPIPE
+ * is ignored) end the round early: each child finishes the exchange in
+ * progress and reports, the state file is written, nts-poll exits.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -46,8 +59,11 @@ static const char usage[] =
 "  --config FILE        configuration (default /etc/ntskit.conf if it exists)\n"
 "  --state FILE         read the sessions from FILE and rewrite it (0600, by rename)\n"
 "                       with the cookies left plus the new ones; stdin is not read.\n"
-"                       Each round holds FILE.lock: no other nts-poll uses the same\n"
-"                       cookies, an nts-ke merge waits for the round to end\n"
+"                       The cookies a round may send are out of FILE before the\n"
+"                       first is sent: none is ever sent twice. Each round holds\n"
+"                       FILE.lock: no other nts-poll uses the same cookies, an\n"
+"                       nts-ke merge waits for the round to end. A FILE that\n"
+"                       cannot be parsed is moved aside to FILE.bad-UNIXTIME (exit 3)\n"
 "  --lock-wait SECONDS  wait this long for that lock, 0 = not at all (default 120)\n"
 "  --socks5 HOST:PORT   NTP through this SOCKS5 proxy (UDP ASSOCIATE)\n"
 "  --socks5-user U, --socks5-pass P   SOCKS5 username/password (RFC 1929)\n"
@@ -60,10 +76,12 @@ static const char usage[] =
 "  --timeout SECONDS    for one exchange (default 5)\n"
 "  --explain            decode every packet and check in words on stderr\n"
 "  --version            print the version and exit\n"
+"SIGTERM, SIGINT or stdout closed by its reader (EPIPE) end the round after the\n"
+"exchanges in progress; the state file is written; the exit status is that round's.\n"
 "Exit: 0 samples from every source, 1 some sources failed, 2 none answered,\n"
-"      3 some source needs a new nts-ke, 64 usage, 65 malformed input record,\n"
-"      74 state file I/O, 75 state file still locked after --lock-wait,\n"
-"      78 configuration error.\n";
+"      3 some source needs a new nts-ke (or the state file was moved aside),\n"
+"      64 usage, 65 malformed input record, 74 state file or output I/O,\n"
+"      75 state file still locked after --lock-wait, 78 configuration error.\n";
 
 enum { O_CONFIG = 256, O_STATE, O_SOCKS5, O_USER, O_PASS, O_RELAY, O_DIRECT, O_COUNT,
 	O_SPACING, O_INTERVAL, O_TIMEOUT, O_LOCKWAIT, O_EXPLAIN, O_HELP, O_VERSION };
@@ -94,6 +112,7 @@ struct source {
 	int rate;            /* RATE: skip the next round */
 	unsigned samples;    /* this round */
 	int polled;          /* this round */
+	unsigned reserved;   /* this round: cookies out of the state file for the child */
 	/* the child of this round: kids[i] */
 	int ended;
 	int got_session;     /* the child sent back its session */
@@ -105,26 +124,72 @@ static struct nk_fanout_child kids[MAX_SOURCES];
 static size_t nsrc;
 static const struct run_opts *run_ro;   /* this round's options, for the children */
 static struct nk_rec_reader reader;
-/* SIGTERM/SIGINT: finish the round, write the state file, exit */
+/* SIGTERM/SIGINT: end the round early, write the state file, exit */
 static volatile sig_atomic_t stop_sig;
+/* The write end of this round's stop pipe (-1 between rounds): the children
+ * hold only the read end, so closing it (on a signal, when stdout went away,
+ * or when the parent dies) tells every child to stop after the exchange in
+ * progress. A pipe rather than kill(): no PID that could have been reused
+ * is ever signalled. */
+static volatile sig_atomic_t stop_w = -1;
+static int stop_r = -1;
+/* stdout failed: EPIPE (the reader went away: a clean end) or another error */
+static int out_errno;
 
 static void on_stop(int sig)
 {
 	stop_sig = sig;
+	if (stop_w >= 0) {
+		close(stop_w);
+		stop_w = -1;
+	}
 }
 
-/* From here on SIGTERM/SIGINT end nts-poll after the round in progress,
+/* in a child: only remember */
+static void on_stop_child(int sig)
+{
+	stop_sig = sig;
+}
+
+/* Tell this round's children to stop (outside the signal handler). */
+static void stop_children(void)
+{
+	sigset_t b, old;
+
+	sigemptyset(&b);
+	sigaddset(&b, SIGTERM);
+	sigaddset(&b, SIGINT);
+	sigprocmask(SIG_BLOCK, &b, &old);
+	if (stop_w >= 0) {
+		close(stop_w);
+		stop_w = -1;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* From here on SIGTERM/SIGINT end nts-poll after the exchanges in progress,
  * with the state file written (or at once while it waits for the lock). */
 static void catch_stop(void)
 {
 	struct sigaction sa;
 
-	signal(SIGPIPE, SIG_DFL);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+}
+
+/* stdout could not be written: remember why, stop the round */
+static void out_failed(int err)
+{
+	if (out_errno == 0) {
+		out_errno = err ? err : EIO;
+		if (out_errno != EPIPE)
+			fprintf(stderr, "nts-poll: writing records: %s: stopping after the exchanges "
+				"in progress\n", strerror(out_errno));
+	}
+	stop_children();
 }
 
 struct run_opts {
@@ -162,32 +227,31 @@ static struct source *find_source(const char *name)
 	return NULL;
 }
 
-/* Read session records; others go to stdout when passthrough. Exits on a
- * malformed record (65). With again (a later round of --state --interval),
+/* Read session records; others go to stdout when passthrough. Returns 0;
+ * -1 on a malformed record, -2 when the input could not be read (bad says
+ * which line and field, or why). With again (a later round of --state --interval),
  * the state file is the truth: each source's session is taken from it, and
  * a source whose session is new (another NTS-KE since) is polled again even
  * if it had no cookies or was refused. */
-static void read_sessions(FILE *in, const char *name, int passthrough, int again)
+static int read_sessions(FILE *in, const char *name, int passthrough, int again,
+	struct nk_err *bad)
 {
 	struct nk_rec rec;
-	struct nk_err e;
 	int rc, seen[MAX_SOURCES] = { 0 };
 
 	nk_rec_reader_init(&reader, in, name);
-	while ((rc = nk_rec_read(&reader, &rec, &e)) == 1) {
+	while ((rc = nk_rec_read(&reader, &rec, bad)) == 1) {
 		struct source *s;
 		if (strcmp(rec.type, "session") != 0) {
-			if (passthrough && nk_rec_write_raw(stdout, &rec) < 0) {
-				fprintf(stderr, "nts-poll: writing records: %s\n", strerror(errno));
-				exit(NK_EXIT_IO);
-			}
+			if (passthrough && !out_errno && nk_rec_write_raw(stdout, &rec) < 0)
+				out_failed(errno);
 			continue;
 		}
 		{
 			static struct nk_session tmp;
-			if (nk_session_from_rec(&tmp, &rec, &e) < 0) {
-				fprintf(stderr, "nts-poll: %s\n", e.msg);
-				exit(NK_EXIT_DATA);
+			if (nk_session_from_rec(&tmp, &rec, bad) < 0) {
+				rc = -1;
+				break;
 			}
 			s = find_source(tmp.source);
 			if (s != NULL && seen[s - src]) {
@@ -195,9 +259,11 @@ static void read_sessions(FILE *in, const char *name, int passthrough, int again
 					"the later one is used\n", name, rec.line, tmp.source);
 			} else if (s == NULL) {
 				if (nsrc == MAX_SOURCES) {
-					fprintf(stderr, "nts-poll: %s:%lu: more than %d sessions\n", name,
-						rec.line, MAX_SOURCES);
-					exit(NK_EXIT_DATA);
+					nk_errf(bad, "%s:%lu: more than %d sessions", name, rec.line,
+						MAX_SOURCES);
+					nk_session_wipe(&tmp);
+					rc = -1;
+					break;
 				}
 				s = &src[nsrc++];
 			} else if (again && tmp.ke_at != s->s.ke_at) {
@@ -209,15 +275,14 @@ static void read_sessions(FILE *in, const char *name, int passthrough, int again
 			nk_session_wipe(&tmp);
 		}
 	}
-	if (rc < 0) {
-		fprintf(stderr, "nts-poll: %s\n", e.msg);
-		exit(ferror(in) ? NK_EXIT_IO : NK_EXIT_DATA);
-	}
 	/* the reader's buffers held keys and cookies */
 	nk_wipe(reader.raw, sizeof reader.raw);
 	nk_wipe(reader.buf, sizeof reader.buf);
-	if (passthrough)
-		fflush(stdout);
+	if (passthrough && !out_errno && fflush(stdout) != 0)
+		out_failed(errno);
+	if (rc < 0)
+		return ferror(in) ? -2 : -1;
+	return 0;
 }
 
 static double lock_wait = NK_STATELOCK_WAIT;   /* --lock-wait, [poll] lock-wait */
@@ -225,12 +290,15 @@ static double lock_wait = NK_STATELOCK_WAIT;   /* --lock-wait, [poll] lock-wait 
 /* Lock the state file (nk_statelock) and read its sessions: the lock is held
  * for the whole round, so no other nts-poll uses the same cookies and no
  * nts-ke merge is overwritten. Returns the lock; -2 when another program
- * held it for --lock-wait seconds, -1 on I/O errors (said on stderr). */
+ * held it for --lock-wait seconds, -1 on I/O errors (said on stderr), -3
+ * when the file could not be parsed: it is moved aside (FILE.bad-UNIXTIME,
+ * nk_state_quarantine) with one warning, and a new NTS-KE is needed. */
 static int lock_and_read(const char *path, int again, int explain)
 {
-	struct nk_err e;
+	struct nk_err e, bad;
+	char moved[1100];
 	FILE *f;
-	int lk;
+	int lk, rc;
 
 	lk = nk_statelock(path, lock_wait, &stop_sig, &e);
 	if (lk < 0) {
@@ -245,8 +313,27 @@ static int lock_and_read(const char *path, int again, int explain)
 		nk_stateunlock(lk);
 		return -1;
 	}
-	read_sessions(f, path, 0, again);
+	rc = read_sessions(f, path, 0, again, &bad);
 	fclose(f);
+	if (rc == -2) {
+		fprintf(stderr, "nts-poll: state file %s: %s\n", path, bad.msg);
+		nk_stateunlock(lk);
+		return -1;
+	}
+	if (rc == -1) {
+		if (nk_state_quarantine(path, moved, sizeof moved, &e) < 0) {
+			fprintf(stderr, "nts-poll: state file: %s (after: %s)\n", e.msg, bad.msg);
+			nk_stateunlock(lk);
+			return -1;
+		}
+		fprintf(stderr, "nts-poll: state file %s cannot be parsed (%s): moved aside to %s; "
+			"run nts-ke for new sessions\n", path, bad.msg, moved);
+		for (size_t i = 0; i < nsrc; i++)
+			nk_session_wipe(&src[i].s);
+		nsrc = 0;
+		nk_stateunlock(lk);
+		return -3;
+	}
 	return lk;
 }
 
@@ -359,6 +446,32 @@ static void sleep_s(double s)
 		;
 }
 
+/* In a child: has the parent asked us to stop (its end of the stop pipe
+ * closed: a signal, stdout gone, or the parent died) or did a signal come? */
+static int child_stopped(void)
+{
+	struct pollfd p = { .fd = stop_r, .events = POLLIN };
+	if (stop_sig)
+		return 1;
+	return stop_r >= 0 && poll(&p, 1, 0) > 0;
+}
+
+/* In a child: wait s seconds, less when told to stop. */
+static void child_wait(double s)
+{
+	double end = nk_mono_s() + s, left;
+	while (!stop_sig && (left = end - nk_mono_s()) > 0) {
+		struct pollfd p = { .fd = stop_r, .events = POLLIN };
+		int ms = left > 1000 ? 1000000 : (int)(left * 1000) + 1;
+		if (stop_r < 0) {
+			sleep_s(left);
+			return;
+		}
+		if (poll(&p, 1, ms) > 0)
+			return;
+	}
+}
+
 /* One source, one round, in a child process; results up the pipe wfd. */
 static void child(struct source *S, int wfd, const struct run_opts *ro)
 {
@@ -400,7 +513,10 @@ static void child(struct source *S, int wfd, const struct run_opts *ro)
 	for (unsigned i = 0; i < ro->count; i++) {
 		enum px_result res;
 		if (i > 0)
-			sleep_s(ro->spacing);
+			child_wait(ro->spacing);
+		/* stopped: the cookies not sent go back into the state file */
+		if (child_stopped())
+			break;
 		res = px_exchange(&t, s, &po, &px, &e);
 		switch (res) {
 		case PX_SAMPLE:
@@ -475,22 +591,41 @@ end:
 	_exit(0);
 }
 
-/* A complete line from a child. */
+/* The jar each child starts with: the whole jar of its source, while
+ * src[i].s (what the state file gets) already lacks the cookies the child
+ * may send. */
+static struct nk_session jar[MAX_SOURCES];
+
+/* In the child: SIGTERM/SIGINT (Ctrl-C reaches the whole process group)
+ * end it after the exchange in progress, with its jar reported. */
 static void child_start(void *arg, int wfd)
 {
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	child(arg, wfd, run_ro);
+	struct source *S = arg;
+	struct sigaction sa;
+	int w = stop_w;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_child;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	stop_w = -1;
+	if (w >= 0)
+		close(w);       /* only the parent holds the write end */
+	nk_session_wipe(&S->s);
+	S->s = jar[S - src];
+	child(S, wfd, run_ro);
 }
 
 static void child_line(struct source *S, char *line, size_t len)
 {
 	if (strncmp(line, "sample ", 7) == 0) {
-		fwrite(line, 1, len, stdout);
-		fputc('\n', stdout);
-		if (fflush(stdout) != 0) {
-			fprintf(stderr, "nts-poll: writing records: %s\n", strerror(errno));
-			exit(NK_EXIT_IO);
+		/* stdout gone: the round stops, the state file is still written */
+		if (!out_errno) {
+			fwrite(line, 1, len, stdout);
+			fputc('\n', stdout);
+			if (fflush(stdout) != 0)
+				out_failed(errno);
 		}
 		S->samples++;
 	} else if (strncmp(line, "session ", 8) == 0) {
@@ -524,10 +659,15 @@ static void on_line(void *arg, size_t i, char *text, size_t len)
 	child_line(&src[i], text, len);
 }
 
-/* One round over every usable source. Returns how many were polled. */
-static size_t round_once(const struct run_opts *ro)
+/* One round over every usable source. With a state file, the cookies the
+ * round may send are out of it before the first child starts (write-ahead;
+ * -1 when that write failed: nothing was sent). Returns how many sources
+ * were polled. */
+static long round_once(const struct run_opts *ro, const char *state)
 {
 	size_t polled = 0;
+	int p[2];
+	struct nk_err e;
 	/* each exchange: timeout + spacing; opening a proxy association: up to
 	 * one timeout per SOCKS5 step */
 	double limit = (double)ro->count * (ro->timeout + ro->spacing) + 5 * ro->timeout + 5;
@@ -541,6 +681,7 @@ static size_t round_once(const struct run_opts *ro)
 		S->samples = 0;
 		S->ended = 0;
 		S->got_session = 0;
+		S->reserved = 0;
 		if (S->denied)
 			continue;
 		if (S->rate) {
@@ -556,33 +697,61 @@ static size_t round_once(const struct run_opts *ro)
 			S->polled = 1;
 			continue;
 		}
+		S->polled = 1;
+		jar[i] = S->s;
+		/* the child spends its jar front first, one cookie an exchange */
+		{
+			uint8_t tmp[NK_SESSION_COOKIE_MAX];
+			while (S->reserved < ro->count && nk_session_take_cookie(&S->s, tmp, sizeof tmp) > 0)
+				S->reserved++;
+			nk_wipe(tmp, sizeof tmp);
+		}
+		polled++;
+	}
+	if (polled == 0)
+		return 0;
+	if (state != NULL && write_state(state, &e) < 0) {
+		fprintf(stderr, "nts-poll: state file (before sending): %s: nothing sent\n", e.msg);
+		for (size_t i = 0; i < nsrc; i++)
+			nk_session_wipe(&jar[i]);
+		return -1;
+	}
+	if (pipe(p) < 0) {
+		perror("nts-poll: pipe");
+		exit(NK_EXIT_SOFTWARE);
+	}
+	stop_r = p[0];
+	stop_w = p[1];
+	if (stop_sig || out_errno)
+		stop_children();   /* already told to stop: the children only report */
+	for (size_t i = 0; i < nsrc; i++) {
+		struct source *S = &src[i];
+		if (!S->polled || S->reserved == 0)
+			continue;
 		if (nk_fanout_start(kids, nsrc, i, child_start, S) < 0) {
 			perror("nts-poll: starting a poller");
 			exit(NK_EXIT_SOFTWARE);
 		}
-		S->polled = 1;
-		polled++;
 	}
 
 	/* collect, with a hard stop well after the children's own limits */
 	nk_fanout_collect(kids, nsrc, limit, on_line, NULL);
+	stop_children();
+	close(stop_r);
+	stop_r = -1;
 	for (size_t i = 0; i < nsrc; i++) {
 		struct source *S = &src[i];
 		if (kids[i].killed)
 			fprintf(stderr, "nts-poll: %s: did not finish in %.0f s: stopped\n", S->s.source, limit);
-		if (S->polled && !S->got_session && S->s.ncookies > 0) {
-			/* the child may have sent any of its first `count` cookies:
-			 * never risk using one twice (RFC 8915 §5.7, unlinkability) */
-			uint8_t tmp[NK_SESSION_COOKIE_MAX];
-			unsigned dropped = 0;
-			for (unsigned k = 0; k < ro->count && nk_session_take_cookie(&S->s, tmp, sizeof tmp) > 0; k++)
-				dropped++;
-			nk_wipe(tmp, sizeof tmp);
+		/* the child may have sent any of the cookies it was given:
+		 * they stay out of the jar, never risk using one twice (RFC 8915
+		 * §6, unlinkability) */
+		if (S->polled && S->reserved > 0 && !S->got_session)
 			fprintf(stderr, "nts-poll: %s: no result from the poller: %u cookie(s) it may "
-				"have used are dropped\n", S->s.source, dropped);
-		}
+				"have used are dropped\n", S->s.source, S->reserved);
+		nk_session_wipe(&jar[i]);
 	}
-	return polled;
+	return (long)polled;
 }
 
 static int round_status(void)
@@ -616,6 +785,13 @@ int main(int argc, char **argv)
 	uint16_t relay_port = 0;
 	struct run_opts ro;
 	struct nk_err e;
+	/* before anything is opened: a closed stdin/stdout/stderr must not
+	 * become a state file, a lock or a socket */
+	if (nk_stdfds_open() < 0)
+		return NK_EXIT_SOFTWARE;
+	/* a reader of stdout that went away is EPIPE, handled: the state file
+	 * is still written (children inherit this: a parent gone is EPIPE) */
+	signal(SIGPIPE, SIG_IGN);
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -722,9 +898,15 @@ int main(int argc, char **argv)
 	if (opt_state != NULL) {
 		catch_stop();   /* SIGTERM while waiting for the lock: give up at once */
 		if ((lock = lock_and_read(opt_state, 0, explain)) < 0)
-			return lock == -2 ? NK_EXIT_TEMPFAIL : NK_EXIT_IO;
+			return lock == -3 ? EXIT_NEED_KE : lock == -2 ? NK_EXIT_TEMPFAIL : NK_EXIT_IO;
 	} else {
-		read_sessions(stdin, "stdin", 1, 0);
+		int rc = read_sessions(stdin, "stdin", 1, 0, &e);
+		if (rc < 0) {
+			fprintf(stderr, "nts-poll: %s\n", e.msg);
+			return rc == -2 ? NK_EXIT_IO : NK_EXIT_DATA;
+		}
+		if (out_errno)   /* the reader went away: nobody for the samples */
+			return out_errno == EPIPE ? NK_EXIT_OK : NK_EXIT_IO;
 	}
 	if (nsrc == 0) {
 		fprintf(stderr, "nts-poll: no session records %s\n",
@@ -741,8 +923,12 @@ int main(int argc, char **argv)
 
 	for (;;) {
 		double r0 = nk_mono_s();
-		size_t polled;
-		polled = round_once(&ro);
+		long polled;
+		polled = round_once(&ro, opt_state);
+		if (polled < 0) {
+			status = NK_EXIT_IO;
+			break;
+		}
 		status = round_status();
 		if (opt_state != NULL && polled > 0 && write_state(opt_state, &e) < 0) {
 			fprintf(stderr, "nts-poll: state file: %s\n", e.msg);
@@ -752,7 +938,9 @@ int main(int argc, char **argv)
 		/* between rounds, nts-ke may merge new sessions into the file */
 		nk_stateunlock(lock);
 		lock = -1;
-		if (interval <= 0 || stop_sig)
+		if (out_errno && out_errno != EPIPE)
+			status = NK_EXIT_IO;
+		if (interval <= 0 || stop_sig || out_errno)
 			break;
 		{
 			int usable = 0;
@@ -770,6 +958,8 @@ int main(int argc, char **argv)
 		if (opt_state != NULL && (lock = lock_and_read(opt_state, 1, explain)) < 0) {
 			if (lock == -1)
 				status = NK_EXIT_IO;
+			else if (lock == -3)
+				status = EXIT_NEED_KE;
 			else if (!stop_sig)
 				status = NK_EXIT_TEMPFAIL;   /* stopped while waiting: the last round's status */
 			break;

@@ -383,6 +383,11 @@ int main(int argc, char **argv)
 	double round_gap = 10, round_first = 0;
 	int stream = 0, i, rc, status = -1, in_round = 0;
 
+	/* before anything is opened: a closed stdin/stdout/stderr must not
+	 * become a state file, a lock or a socket */
+	if (nk_stdfds_open() < 0)
+		return NK_EXIT_SOFTWARE;
+
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

@@ -708,6 +708,11 @@ int main(int argc, char **argv)
 	sigset_t block, empty;
 	time_t last_tick = 0;
 	int rc;
+	/* before anything is opened: a closed stdin/stdout/stderr must not
+	 * become a state file, a lock or a socket */
+	if (nk_stdfds_open() < 0)
+		return NK_EXIT_SOFTWARE;
+
 
 	/* the config file first: flags override it */
 	for (int i = 1; i < argc; i++)

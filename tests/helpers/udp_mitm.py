@@ -21,7 +21,11 @@
         kod-ntsn-then-real
                       a forged NTSN first, then the real answer
         drop          drop every request
-      Every packet it handles is logged on stdout ("MODE req|resp LEN").
+        delay-SECONDS forward both ways, each response held SECONDS (a slow
+                      server: a client can be stopped between its sends)
+      Every packet it handles is logged on stdout ("MODE req|resp LEN"); a
+      request with an NTS Cookie adds " cookie=B64URL" (unpadded base64url,
+      as in a session record), so a test can see every cookie ever sent.
 
   udp_mitm.py relay TCP_PORT
       A minimal TCP relay speaking the frame of nts-poll(1) "TCP RELAY FRAME"
@@ -29,12 +33,15 @@
       packet goes by UDP to the named destination, the answer comes back in
       a frame naming the server. Loopback destinations only.
 """
+import base64
+import heapq
 import os
 import select
 import socket
 import struct
 import sys
 import threading
+import time
 
 
 def ext_fields(pkt):
@@ -81,8 +88,15 @@ def mitm(listen_port, server_port, modefile):
     client = None
     mode = "pass"
     saved = {}
+    held = []   # (due, seq, packet, client): delay-SECONDS
+    seq = 0
     while True:
-        r, _, _ = select.select([cs, up], [], [])
+        now = time.monotonic()
+        while held and held[0][0] <= now:
+            _, _, pkt, to = heapq.heappop(held)
+            cs.sendto(pkt, to)
+        wait = max(0.0, held[0][0] - now) if held else None
+        r, _, _ = select.select([cs, up], [], [], wait)
         if cs in r:
             req, client = cs.recvfrom(4096)
             try:
@@ -90,7 +104,12 @@ def mitm(listen_port, server_port, modefile):
                     mode = f.read().strip() or "pass"
             except OSError:
                 mode = "pass"
-            print(mode, "req", len(req), flush=True)
+            c = find(req, 0x0204)
+            ck = ""
+            if c:
+                ck = " cookie=" + base64.urlsafe_b64encode(
+                    req[c[0] + 4:c[0] + c[1]]).rstrip(b"=").decode()
+            print(mode, "req", str(len(req)) + ck, flush=True)
             if mode == "drop":
                 continue
             if mode.startswith("kod-"):
@@ -136,6 +155,10 @@ def mitm(listen_port, server_port, modefile):
                 resp = resp + struct.pack(">HH", 0x0204, 32) + os.urandom(28)
             if mode != "replay":
                 saved.pop("r", None)
+            if mode.startswith("delay-"):
+                seq += 1
+                heapq.heappush(held, (time.monotonic() + float(mode[6:]), seq, resp, client))
+                continue
             cs.sendto(resp, client)
 
 

@@ -145,6 +145,33 @@ m=$(stat -c %a "$ST")
 off 1700000320.1 +0.01; adj $A; rc=$?
 expect "accumulated: slews still allowed after the limit" 0 slew 'slew-(fll|pll)'
 
+# --- a state file that cannot be parsed: never synchronised (startup thresholds) ---
+# The state says past startup with a garbage field: it must count as a startup
+# (a -90000 s step refused by panic-startup-backward 86400), never as "past
+# startup" nor as no limits; it is moved aside (FILE.bad-UNIXTIME, 0600) with
+# one warning naming the file and the field.
+bad_state() {
+	rm -f "$ST" "$ST".bad-*
+	later
+	sed 's/accumulated=[^ ]*/accumulated=zz/' "$ST" >"$ST.x" && mv "$ST.x" "$ST" && chmod 644 "$ST"
+	cp "$ST" "$T_DIR/bad.copy"
+}
+bad_state; off 1700000064.1 -90000; : >"$LOG"; adj --state "$ST"; rc=$?
+expect "corrupt state: a -90000 s step is refused by the startup threshold" 3 refused panic-startup-backward
+[ "$(setters)" -eq 0 ] && t_ok "corrupt state: nothing changed" || t_fail "corrupt state: nothing changed" "setters $(setters)"
+[ "$(grep -c . "$ERR")" -eq 2 ] && grep -q "state file $ST cannot be parsed ($ST:1: field 'accumulated'.*moved aside to $ST\.bad-[0-9]*;.*startup thresholds" "$ERR" &&
+	t_ok "corrupt state: one warning naming the file, line and field, where it went" ||
+	t_fail "corrupt state: one warning naming the file and field" "$(head -c 400 "$ERR" | tr '\n' '|')"
+b=$(ls "$ST".bad-* 2>/dev/null | head -n 1)
+[ -n "$b" ] && [ ! -e "$ST" ] && [ "$(stat -c %a "$b")" = 600 ] && cmp -s "$b" "$T_DIR/bad.copy" &&
+	t_ok "corrupt state: moved aside unchanged to $(basename "$b"), mode 0600" ||
+	t_fail "corrupt state: moved aside, mode 0600" "$(ls -l "$ST"* 2>&1 | tr '\n' '|')"
+bad_state; off 1700000064.1 +5000; adj --state "$ST" --panic-single 1; rc=$?
+expect "corrupt state: +5000 s steps as a startup step (not refused by panic-single 1)" 0 step startup-step
+t_grep "corrupt state: a new state file after the step" "$ST" '^adjust-state started=1 '
+bad_state; printf 'garbage\tline\n' >"$ST"; off 1700000064.1 +0.5; adj --state "$ST"; rc=$?
+expect "state file of garbage: startup step" 0 step startup-step
+
 # --- frequency kept across one-shot runs (cron) ---
 rm -f "$ST"; vc_reset
 off 1700000000.1 +0.2; adj --state "$ST"; rc=$?

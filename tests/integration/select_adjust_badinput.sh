@@ -125,12 +125,35 @@ run_adj; check "nts-adjust: good record then a bad one: nothing applied" $? 65 "
 # state file, usage and config errors
 ST=$T_DIR/state
 printf '%s\n' "$GOOD_O" >"$IN"
+# A state file that cannot be parsed (issue 14: it used to give exit 6 on
+# every run until a human removed it): moved aside to FILE.bad-UNIXTIME, one
+# stderr line naming the file and the field, the run is a startup run (the
+# offset is applied under the startup thresholds, see adjust_vclock.sh), and
+# a new state file is written.
+# check_moved NAME RC PATTERN
+check_moved() {
+	n=$1 rc=$2 pat=$3
+	b=$(ls "$ST".bad-* 2>/dev/null | head -n 1)
+	if [ "$rc" -ne 0 ]; then t_fail "$n" "exit $rc, wanted 0: $(head -c 200 "$ERR" | tr '\n' '|')"; return; fi
+	if [ "$(grep -c . "$ERR")" -ne 1 ]; then t_fail "$n" "$(grep -c . "$ERR") error lines: $(head -c 300 "$ERR" | tr '\n' '|')"; return; fi
+	if ! grep -Eq -- "state file $ST cannot be parsed \($ST:1: $pat.*moved aside to $ST\.bad-[0-9]+; treated as never synchronised \(startup thresholds\)" "$ERR"; then
+		t_fail "$n" "error line does not match /$pat/ and say where it went: $(cat "$ERR")"; return; fi
+	if [ -z "$b" ] || [ "$(stat -c %a "$b")" != 600 ]; then t_fail "$n" "not moved aside with mode 0600: $(ls -l "$ST"* | tr '\n' '|')"; return; fi
+	if ! grep -Eq '^adjust .*action=slew .*reason=slew$' "$OUT"; then t_fail "$n" "no startup slew: $(head -c 200 "$OUT")"; return; fi
+	if ! grep -q '^adjust-state started=1 ' "$ST"; then t_fail "$n" "no new state file"; return; fi
+	rm -f "$ST".bad-*
+	t_ok "$n"
+}
 echo "adjust-state started=1 created=1 accumulated=abc freq-ppm=+0 last-t=1 loop=1 updates=1 steps=0" >"$ST"
-run_adj --state "$ST"; check "nts-adjust: malformed state file" $? 6 "field 'accumulated'" adj
+run_adj --state "$ST"; check_moved "nts-adjust: malformed state file: moved aside, startup run" $? "field 'accumulated'"
 echo "something else" >"$ST"
-run_adj --state "$ST"; check "nts-adjust: state file of another kind" $? 6 "state" adj
+run_adj --state "$ST"; check_moved "nts-adjust: state file of another kind: moved aside, startup run" $? "field 1 'else'"
 echo "adjust-state started=1 created=1 accumulated=0 freq-ppm=+900 last-t=1 loop=1 updates=1 steps=0" >"$ST"
-run_adj --state "$ST"; check "nts-adjust: state file frequency out of range" $? 6 "field 'freq-ppm'" adj
+run_adj --state "$ST"; check_moved "nts-adjust: state file frequency out of range: moved aside, startup run" $? "field 'freq-ppm'"
+# a state file that cannot be read at all (a directory): exit 6, nothing done
+rm -f "$ST"; mkdir "$ST"
+run_adj --state "$ST"; check "nts-adjust: state file that cannot be read" $? 6 "state file $ST: " adj
+rmdir "$ST"
 for a in "--panic-single abc" "--panic-single -1" "--panic-single nan" "--step-threshold inf" "--panic-accumulated" "--bogus" "--panic-startup-forward 1x"; do
 	run_adj $a; check "nts-adjust: usage: $a" $? 64 "nts-adjust: " adj
 done

@@ -114,12 +114,49 @@ static void test_statelock(void **state)
 	rmdir(dir);
 }
 
+/* a state file that cannot be parsed: moved aside, 0600, never replacing */
+static void test_quarantine(void **state)
+{
+	char dir[] = "/tmp/nk-atomic-XXXXXX", path[64], m1[128], m2[128], buf[64];
+	struct nk_err e;
+	struct stat st;
+	FILE *f;
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/state", dir);
+	for (int i = 0; i < 2; i++) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(i ? "second\n" : "first\n", f);
+		fclose(f);
+		assert_int_equal(chmod(path, 0644), 0);
+		assert_int_equal(nk_state_quarantine(path, i ? m2 : m1, sizeof m1, &e), 0);
+		assert_int_equal(access(path, F_OK), -1);
+		assert_int_equal(stat(i ? m2 : m1, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+	}
+	assert_int_equal(strncmp(m1, path, strlen(path)), 0);
+	assert_int_equal(strncmp(m1 + strlen(path), ".bad-", 5), 0);
+	assert_string_not_equal(m1, m2);        /* the same second: a new name */
+	slurp(m1, buf, sizeof buf);
+	assert_string_equal(buf, "first\n");
+	slurp(m2, buf, sizeof buf);
+	assert_string_equal(buf, "second\n");
+	/* nothing to move: an error naming the file */
+	assert_int_equal(nk_state_quarantine(path, m1, sizeof m1, &e), -1);
+	assert_non_null(strstr(e.msg, path));
+	unlink(m2);
+	unlink(m1);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_replace),
 		cmocka_unit_test(test_bad_dir),
 		cmocka_unit_test(test_statelock),
+		cmocka_unit_test(test_quarantine),
 	};
 	return cmocka_run_group_tests_name("atomicfile", tests, NULL, NULL);
 }

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -197,6 +199,39 @@ static void test_random_pool_fork(void **state)
 	assert_memory_not_equal(big, zero, sizeof big);
 }
 
+/* closed 0-2 become /dev/null; open ones are left alone (in a child:
+ * the test runner's own descriptors stay as they are) */
+static void test_stdfds(void **state)
+{
+	pid_t pid;
+	int st;
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct stat a, b;
+		int keep = dup(2), fd;
+		if (keep < 0 || stat("/dev/null", &b) < 0)
+			_exit(1);
+		close(1);
+		close(0);
+		if (nk_stdfds_open() != 0)
+			_exit(2);
+		for (fd = 0; fd <= 1; fd++)
+			if (fstat(fd, &a) < 0 || a.st_rdev != b.st_rdev || !S_ISCHR(a.st_mode))
+				_exit(3);
+		/* fd 2 was open: still the same file as before */
+		if (fstat(2, &a) < 0 || fstat(keep, &b) < 0 || a.st_ino != b.st_ino)
+			_exit(4);
+		/* the next file opened is not one of them */
+		fd = open("/dev/null", O_RDONLY);
+		_exit(fd > 2 ? 0 : 5);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_hostport),
 		cmocka_unit_test(test_u64),
 		cmocka_unit_test(test_random_pool_fork),
+		cmocka_unit_test(test_stdfds),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
