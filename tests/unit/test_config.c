@@ -759,7 +759,7 @@ static void test_set(void **state)
 	assert_int_equal(nk_cfg_set(&cfg, "proxy", "socks5", "127.0.0.1:9150", &e), 0);
 	assert_int_equal(cfg.proxy.set, 1);
 	assert_int_equal(nk_cfg_set(&cfg, "select", "min-agree", "x", &e), -1);
-	assert_string_equal(e.msg, "[select] min-agree: 'x': must be a whole number from 1 to 32");
+	assert_string_equal(e.msg, "[select] min-agree: 'x': must be a whole number from 1 to 64");
 	assert_int_equal(nk_cfg_set(&cfg, "nope", "x", "1", &e), -1);
 	assert_non_null(strstr(e.msg, "[nope]: unknown section"));
 	assert_int_equal(nk_cfg_set(&cfg, "ke", "nope", "1", &e), -1);
