@@ -15,7 +15,7 @@
 #    with a non-zero exit;
 #  - issue 14: --follow rewrites the last-run file (verdicts, offset, adjust,
 #    sync with the interval) and, with --prom-dir, ntskit.prom after every
-#    round; a run that fails (bad configuration, corrupt adjust state, no
+#    round; a run that fails (bad configuration, unreadable adjust state, no
 #    session, a dead stage) still writes a sync record saying so and why;
 #    ntskit-status reads the follow state without the network.
 # Ports: 127.0.0.1:21200-21209.
@@ -257,12 +257,19 @@ sh "$SYNC" --config "$T_DIR/bad.conf" --state-dir "$T_DIR/badrun" --dry-run >/de
 t_grep "bad configuration: sync record status 78, reason bad-config" "$T_DIR/badrun/last" '^sync t=[0-9]+ status=78 ke=- poll=- select=- adjust=- dry-run=1 reason=bad-config$'
 m=$(stat -c %a "$T_DIR/badrun/last" 2>/dev/null)
 [ "$m" = 644 ] && t_ok "bad configuration: last-run file 0644" || t_fail "bad configuration: last-run file 0644" "mode '$m'"
-# a corrupt adjust state: nts-adjust's 6, and the samples and verdicts of the run
-mkdir -p "$T_DIR/corrupt"; cp -p "$SD/sessions" "$T_DIR/corrupt/sessions"
-echo "adjust-state started=banana" >"$T_DIR/corrupt/adjust.state"
+# an adjust state that cannot be parsed is not a failure (issue 14 item 7):
+# nts-adjust counts the run as a startup and says so in one line
+mkdir -p "$T_DIR/garbled"; cp -p "$SD/sessions" "$T_DIR/garbled/sessions"
+echo "adjust-state started=banana" >"$T_DIR/garbled/adjust.state"
+sh "$SYNC" --config "$CONF" --state-dir "$T_DIR/garbled" --dry-run >/dev/null 2>"$T_DIR/e11g"; rc=$?
+[ $rc -eq 0 ] && grep -q "adjust.state cannot be parsed .*treated as never synchronised" "$T_DIR/e11g" &&
+	t_ok "garbled adjust state: exit 0, a startup, said in one line" || t_fail "garbled adjust state: exit 0, a startup" "exit $rc: $(head -c 300 "$T_DIR/e11g" | tr '\n' '|')"
+# an adjust state that cannot be read (a directory): nts-adjust's 6, and the
+# samples and verdicts of the run
+mkdir -p "$T_DIR/corrupt/adjust.state"; cp -p "$SD/sessions" "$T_DIR/corrupt/sessions"
 sh "$SYNC" --config "$CONF" --state-dir "$T_DIR/corrupt" --dry-run >/dev/null 2>"$T_DIR/e11"; rc=$?
-[ $rc -eq 6 ] && t_ok "corrupt adjust state: exit 6" || t_fail "corrupt adjust state: exit 6" "exit $rc: $(head -c 300 "$T_DIR/e11" | tr '\n' '|')"
-t_grep "corrupt adjust state: sync record says bad-adjust-state" "$T_DIR/corrupt/last" '^sync t=[0-9]+ status=6 ke=- poll=0 select=0 adjust=6 dry-run=1 reason=bad-adjust-state$'
+[ $rc -eq 6 ] && t_ok "unreadable adjust state: exit 6" || t_fail "unreadable adjust state: exit 6" "exit $rc: $(head -c 300 "$T_DIR/e11" | tr '\n' '|')"
+t_grep "unreadable adjust state: sync record says bad-adjust-state" "$T_DIR/corrupt/last" '^sync t=[0-9]+ status=6 ke=- poll=0 select=0 adjust=6 dry-run=1 reason=bad-adjust-state$'
 t_grep "one-shot: verdict records of nts-select kept in the last-run file" "$T_DIR/corrupt/last" '^verdict t=[0-9.]+ source=one verdict=selected samples=4 '
 
 # --- not a dry run: the virtual clock is slewed ---
