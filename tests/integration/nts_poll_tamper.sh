@@ -16,11 +16,7 @@ NTP=20840 KEP=20841 MITM=20842
 
 t_need_bins "$KE" "$POLL"
 t_need_cmds python3
-t_pki "$T_DIR/pki"
-chmod 644 "$T_DIR"/pki/*
-if ! peer_chrony_server "$T_DIR/c1" $NTP $KEP "$T_DIR/pki/ec256.fullchain.pem" "$T_DIR/pki/ec256.sec1.key"; then
-  t_skip "chrony NTS server: $PEER_WHY"; exit 0
-fi
+peer_chrony_test_server $NTP $KEP
 MODE=$T_DIR/mode
 echo pass >"$MODE"
 t_bg mitm python3 "$NTSKIT_TOP/tests/helpers/udp_mitm.py" mitm $MITM $NTP "$MODE"

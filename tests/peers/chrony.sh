@@ -66,6 +66,17 @@ _chrony_wait() {
 }
 _chrony_port_free() { ! _chrony_in ss -ltnuH "sport = :$1" 2>/dev/null | grep -q .; }
 
+# peer_chrony_test_server NTP_PORT KE_PORT: the test PKI in $T_DIR/pki (made
+# readable for chronyd) and chronyd as NTS server with its ec256 chain, in
+# $T_DIR/c1; the test is skipped (and ends) when chrony cannot be started.
+# Needs tests/lib.sh.
+peer_chrony_test_server() {
+  t_pki "$T_DIR/pki"
+  chmod 644 "$T_DIR"/pki/*
+  peer_chrony_server "$T_DIR/c1" "$1" "$2" "$T_DIR/pki/ec256.fullchain.pem" "$T_DIR/pki/ec256.sec1.key" ||
+    { t_skip "chrony NTS server: $PEER_WHY"; exit 0; }
+}
+
 peer_chrony_server() {
   _d=$1 _np=$2 _kp=$3 _cert=$4 _key=$5 _off=${6:-}
   _chrony_pre "$_d" || return 1
