@@ -147,7 +147,8 @@ fuzz: $(FUZZ_BIN)
 demo: all
 	sh scripts/demo
 
-bench: all
+# tests/bench/tor_path.sh runs the client tools under libfaketime with nostamp_shim.so
+bench: all $(SHIM_SO)
 	sh tests/bench/run $(B)
 
 # Where make install puts things (the Debian package: PREFIX=/usr, UNITDIR=/lib/systemd/system).
