@@ -34,9 +34,10 @@ static const char *const sect_name[S_COUNT] = {
 
 enum key {
 	K_P_SOCKS5, K_P_USER, K_P_PASSWORD, K_P_ISOLATE, K_P_DIRECT, K_P_RELAY,
-	K_S_ADDRESS, K_S_KE_PORT, K_S_NTP_PORT, K_S_AEAD, K_S_CA, K_S_NAME,
+	K_S_ADDRESS, K_S_KE_PORT, K_S_NTP_PORT, K_S_AEAD, K_S_CA, K_S_NAME, K_S_CIRCUITS,
 	K_K_TIMEOUT, K_K_STATE, K_K_LOCK_WAIT, K_K_CERT_TIME,
 	K_O_COUNT, K_O_SPACING, K_O_INTERVAL, K_O_TIMEOUT, K_O_LOCK_WAIT, K_O_STATE,
+	K_O_CIRCUITS,
 	K_L_MIN_AGREE, K_L_MAX_DISTANCE, K_L_ROUND_GAP, K_L_STREAM,
 	K_A_STEP, K_A_PANIC_SINGLE, K_A_PANIC_STARTUP, K_A_PANIC_FWD, K_A_PANIC_BWD,
 	K_A_PANIC_ACC, K_A_STATUS, K_A_STATE, K_A_LEAP_LIST, K_A_STREAM, K_A_DRY_RUN,
@@ -63,6 +64,7 @@ static const struct keydef {
 	[K_S_AEAD] = { S_SOURCE, "aead", 0 },
 	[K_S_CA] = { S_SOURCE, "ca", 0 },
 	[K_S_NAME] = { S_SOURCE, "name", 0 },
+	[K_S_CIRCUITS] = { S_SOURCE, "circuits", 0 },
 	[K_K_TIMEOUT] = { S_KE, "timeout", 0 },
 	[K_K_STATE] = { S_KE, "state", 0 },
 	[K_K_LOCK_WAIT] = { S_KE, "lock-wait", 0 },
@@ -73,6 +75,7 @@ static const struct keydef {
 	[K_O_TIMEOUT] = { S_POLL, "timeout", 0 },
 	[K_O_LOCK_WAIT] = { S_POLL, "lock-wait", 0 },
 	[K_O_STATE] = { S_POLL, "state", 0 },
+	[K_O_CIRCUITS] = { S_POLL, "circuits", 0 },
 	[K_L_MIN_AGREE] = { S_SELECT, "min-agree", 0 },
 	[K_L_MAX_DISTANCE] = { S_SELECT, "max-distance", 0 },
 	[K_L_ROUND_GAP] = { S_SELECT, "round-gap", 0 },
@@ -792,6 +795,16 @@ static int set_key(struct ctx *x, const char *name, const char *v)
 				x->where, name, v);
 			return -1;
 		}
+		break;
+	case K_S_CIRCUITS:
+		if ((r = set_uint(x, name, v, 1, NK_CFG_MAX_CIRCUITS, &u)) == 0)
+			x->src->circuits = (unsigned)u;
+		break;
+	case K_O_CIRCUITS:
+		if (strcmp(v, "auto") == 0)
+			c->poll.circuits = 0;
+		else if ((r = set_uint(x, name, v, 1, NK_CFG_MAX_CIRCUITS, &u)) == 0)
+			c->poll.circuits = (unsigned)u;
 		break;
 	case K_K_TIMEOUT:
 		r = set_duration(x, name, v, 0, 1, &c->ke.timeout);

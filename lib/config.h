@@ -47,6 +47,10 @@
 #define NK_CFG_KE_PORT     4460         /* RFC 8915 §6 */
 #define NK_CFG_NTP_PORT    123
 
+/* nts-poll: paths (Tor circuits) per source, at most one per cookie of a
+ * full jar (NK_SESSION_MAX_COOKIES) */
+#define NK_CFG_MAX_CIRCUITS 8
+
 /* The AEAD ids the file may name: NK_AEAD_* in aessiv.h. */
 
 struct nk_cfg_addr {                /* a host:port; host is a name or an IP literal */
@@ -63,6 +67,7 @@ struct nk_cfg_source {
 	size_t naead;
 	char ca[NK_CFG_PATH];           /* "" : system trust store */
 	char sni[NK_CFG_HOST];          /* "" : the address */
+	unsigned circuits;              /* nts-poll: 1..NK_CFG_MAX_CIRCUITS; 0: as [poll] says */
 	unsigned long line;             /* line of the [source NAME] header */
 };
 
@@ -89,6 +94,7 @@ struct nk_cfg_poll {
 	double timeout;                 /* per exchange, default 5 */
 	double lock_wait;               /* seconds to wait for the state lock, >= 0 (default 120) */
 	char state[NK_CFG_PATH];        /* --state: sessions from this file, not stdin; "" : none */
+	unsigned circuits;              /* paths per source, 1..NK_CFG_MAX_CIRCUITS; 0: auto */
 };
 
 struct nk_cfg_select {

@@ -79,15 +79,15 @@ static void lines(struct nk_fanout_child *c, size_t i,
 size_t nk_fanout_collect(struct nk_fanout_child *all, size_t n, double limit,
 	void (*line)(void *arg, size_t i, char *text, size_t len), void *arg)
 {
-	struct pollfd pfd[64];
-	size_t idx[64], killed = 0;
+	struct pollfd pfd[NK_FANOUT_MAX];
+	size_t idx[NK_FANOUT_MAX], killed = 0;
 	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		size_t m = 0;
 		double left = limit - elapsed(&t0);
-		for (size_t i = 0; i < n && m < 64; i++)
+		for (size_t i = 0; i < n && m < NK_FANOUT_MAX; i++)
 			if (all[i].fd >= 0) {
 				pfd[m].fd = all[i].fd;
 				pfd[m].events = POLLIN;

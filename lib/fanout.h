@@ -21,6 +21,8 @@
 #include <sys/types.h>
 
 #define NK_FANOUT_LINE_MAX 32768
+/* children read at once; more are read as others finish */
+#define NK_FANOUT_MAX      256
 
 struct nk_fanout_child {
 	pid_t pid;              /* 0: not started */

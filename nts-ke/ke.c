@@ -132,7 +132,7 @@ enum ke_fail ke_run(const struct ke_job *j, struct nk_session *s, struct nk_err 
 	double deadline = nk_mono_s() + j->timeout;
 	enum ke_fail fail = KE_OK;
 	long n;
-	int fd, st;
+	int fd, st, broken = 0;
 
 	memset(s, 0, sizeof *s);
 	fd = j->proxy ? proxy_connect(j, deadline, e) : tcp_connect(j, deadline, e);
@@ -156,6 +156,10 @@ enum ke_fail ke_run(const struct ke_job *j, struct nk_session *s, struct nk_err 
 	}
 	if (nk_tlsio_handshake(&tls, fd, remaining_ms(deadline), e) < 0) {
 		fail = remaining_ms(deadline) == 0 ? KE_FAIL_TIMEOUT : KE_FAIL_TLS;
+		/* a transport error, or the peer's close without an alert; a
+		 * verdict of either side (certificate, protocol) comes with one */
+		broken = nk_tls13_status(&tls) != NK_TLS13_FAILED ||
+			(tls.alert_sent < 0 && tls.alert_rcvd < 0);
 		goto out;
 	}
 
@@ -171,6 +175,7 @@ enum ke_fail ke_run(const struct ke_job *j, struct nk_session *s, struct nk_err 
 		nk_ntske_explain(j->explain, xprefix, req, (size_t)n);
 	if (nk_tlsio_write(&tls, fd, remaining_ms(deadline), req, (size_t)n, e) < 0) {
 		fail = KE_FAIL_TLS;
+		broken = tls.alert_rcvd < 0;
 		goto out;
 	}
 
@@ -204,6 +209,8 @@ enum ke_fail ke_run(const struct ke_job *j, struct nk_session *s, struct nk_err 
 					if (n < 0 && re.msg[0] && !strstr(re.msg, "closed"))
 						nk_errf(e, "NTS-KE response incomplete: %s", re.msg);
 					fail = KE_FAIL_NTSKE;
+					/* closed or reset before End of Message, no fatal alert */
+					broken = tls.alert_rcvd <= 0;
 				}
 				goto out;
 			}
@@ -259,5 +266,7 @@ out:
 	nk_ntske_parser_wipe(&parser);
 	nk_tls13_wipe(&tls);
 	nk_wipe(buf, sizeof buf);
+	if (broken && (fail == KE_FAIL_TLS || fail == KE_FAIL_NTSKE))
+		fail = KE_FAIL_BROKEN;
 	return fail;
 }

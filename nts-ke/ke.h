@@ -22,6 +22,9 @@ enum ke_fail {
 	KE_FAIL_NTSKE,       /* the NTS-KE response broke a rule */
 	KE_FAIL_TIMEOUT,
 	KE_FAIL_LOCAL,       /* trust store, randomness, ... */
+	KE_FAIL_BROKEN,      /* the connection closed or reset after it opened, before
+	                        End of Message, with no alert from the server: the
+	                        path (a Tor circuit) may be to blame, not the server */
 };
 
 struct ke_job {

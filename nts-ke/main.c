@@ -278,6 +278,33 @@ static int write_state(const char *path, double lock_wait, struct nk_err *e)
 	return rc;
 }
 
+/* Through an isolating proxy a key exchange that broke off after the
+ * tunnel opened (closed, reset, or no answer in time: a Tor circuit that
+ * stalled; chrony gives a whole session 2 s) is tried once more on a fresh
+ * circuit: a new random SOCKS5 login. The first try then gets half the
+ * time, the second what is left. A verdict (certificate, TLS alert, a bad
+ * NTS-KE response, a refused connection) is never retried. */
+static enum ke_fail ke_retry(struct ke_job *j, struct nk_socks5_proxy *p, int isolate,
+	struct nk_session *sess, struct nk_err *e)
+{
+	double t0 = nk_mono_s(), total = j->timeout, left;
+	enum ke_fail f;
+
+	if (j->proxy == NULL || !isolate)
+		return ke_run(j, sess, e);
+	j->timeout = total / 2;
+	f = ke_run(j, sess, e);
+	left = total - (nk_mono_s() - t0);
+	if ((f != KE_FAIL_BROKEN && f != KE_FAIL_TIMEOUT) || left < 1.0)
+		return f;
+	fprintf(stderr, "nts-ke: %s: the key exchange broke off (%s); retrying once on a fresh "
+		"Tor circuit (a new SOCKS5 isolation login), %.1f s left\n", j->source, e->msg, left);
+	if (nk_socks5_isolate(p, e) < 0)
+		return KE_FAIL_LOCAL;
+	j->timeout = left;
+	return ke_run(j, sess, e);
+}
+
 static void child(void *arg, int wfd)
 {
 	struct source *s = arg;
@@ -325,7 +352,7 @@ static void child(void *arg, int wfd)
 				"random SOCKS5 username/password, so Tor gives it its own circuit\n", s->name);
 		j.proxy = &p;
 	}
-	f = ke_run(&j, &sess, &e);
+	f = ke_retry(&j, &p, isolate, &sess, &e);
 	if (f == KE_OK) {
 		fprintf(out, "ok ");
 		if (nk_session_write(&sess, out, &e) < 0)

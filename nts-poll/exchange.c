@@ -61,7 +61,10 @@ enum px_result px_exchange(struct tp *t, struct nk_session *s, const struct px_o
 		nk_errf(e, "no cookies left: a new NTS-KE is needed (run nts-ke)");
 		return PX_NOCOOKIE;
 	}
-	ph = before >= NK_NTS_MAX_COOKIES ? 0 : NK_NTS_MAX_COOKIES - before;
+	{
+		unsigned target = o->jar_target ? o->jar_target : NK_NTS_MAX_COOKIES;
+		ph = before >= target ? 0 : target - before;
+	}
 	if (ph > NK_NTS_MAX_PLACEHOLDERS)
 		ph = NK_NTS_MAX_PLACEHOLDERS;
 	/* Keep the request within one Ethernet MTU (and the relay frame's

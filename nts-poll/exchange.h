@@ -37,6 +37,7 @@ struct px_opts {
 	const char *source;
 	int timeout_ms;
 	FILE *explain;      /* NULL unless --explain */
+	unsigned jar_target;    /* placeholders refill the jar to this; 0: NK_NTS_MAX_COOKIES */
 };
 
 struct px_out {

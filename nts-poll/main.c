@@ -45,14 +45,17 @@
 
 /* nts-poll's own exit status (nts-poll(1)) */
 #define EXIT_NEED_KE 3   /* some source needs a new NTS-KE (no cookies, or NTS NAK) */
+/* circuits = auto through Tor (the relay through an isolating proxy):
+ * nts-poll(1) CIRCUITS says what they buy and cost */
+#define NK_POLL_TOR_CIRCUITS 4
 
 #define MAX_SOURCES NK_CFG_MAX_SOURCES
 
 static const char usage[] =
 "usage: nts-poll [--config FILE] [--state FILE] [--socks5 HOST:PORT]\n"
 "                [--socks5-user U --socks5-pass P] [--relay HOST:PORT] [--direct]\n"
-"                [--count N] [--spacing SECONDS] [--interval SECONDS]\n"
-"                [--timeout SECONDS] [--lock-wait SECONDS] [--explain]\n"
+"                [--count N] [--circuits N|auto] [--spacing SECONDS]\n"
+"                [--interval SECONDS] [--timeout SECONDS] [--lock-wait SECONDS] [--explain]\n"
 "NTS-protected NTP (RFC 8915) for the `session` records of nts-ke: reads them on\n"
 "stdin (other record types are passed through) or from --state FILE, writes one\n"
 "`sample` record per authenticated answer on stdout.\n"
@@ -70,7 +73,11 @@ static const char usage[] =
 "  --relay HOST:PORT    NTP framed over TCP to this relay (nts-serve), through the\n"
 "                       proxy when one is set: the way through Tor\n"
 "  --direct             with a proxy that refuses UDP, send NTP directly (NOT anonymous)\n"
-"  --count N            samples per source (default 4)\n"
+"  --count N            samples per source and circuit (default 4)\n"
+"  --circuits N|auto    poll each source over N paths at once, 1 to 8, each its own\n"
+"                       SOCKS5 isolation login, stream and cookies (samples get\n"
+"                       circuit=K); more than 1 needs stream isolation. auto\n"
+"                       (default): 4 over the relay through Tor, else 1\n"
 "  --spacing SECONDS    between two samples of a source (default 2)\n"
 "  --interval SECONDS   poll again every SECONDS, forever (default: one round)\n"
 "  --timeout SECONDS    for one exchange (default 5)\n"
@@ -84,7 +91,7 @@ static const char usage[] =
 "      75 state file still locked after --lock-wait, 78 configuration error.\n";
 
 enum { O_CONFIG = 256, O_STATE, O_SOCKS5, O_USER, O_PASS, O_RELAY, O_DIRECT, O_COUNT,
-	O_SPACING, O_INTERVAL, O_TIMEOUT, O_LOCKWAIT, O_EXPLAIN, O_HELP, O_VERSION };
+	O_CIRCUITS, O_SPACING, O_INTERVAL, O_TIMEOUT, O_LOCKWAIT, O_EXPLAIN, O_HELP, O_VERSION };
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, O_CONFIG },
@@ -95,6 +102,7 @@ static const struct option longopts[] = {
 	{ "relay", required_argument, NULL, O_RELAY },
 	{ "direct", no_argument, NULL, O_DIRECT },
 	{ "count", required_argument, NULL, O_COUNT },
+	{ "circuits", required_argument, NULL, O_CIRCUITS },
 	{ "spacing", required_argument, NULL, O_SPACING },
 	{ "interval", required_argument, NULL, O_INTERVAL },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
@@ -112,16 +120,28 @@ struct source {
 	int rate;            /* RATE: skip the next round */
 	unsigned samples;    /* this round */
 	int polled;          /* this round */
-	unsigned reserved;   /* this round: cookies out of the state file for the child */
-	/* the child of this round: kids[i] */
-	int ended;
-	int got_session;     /* the child sent back its session */
+	unsigned circuits;   /* this round: paths it is polled over, each its own child */
 };
+
+/* One child of a round: a source over one path. A source polled over
+ * several paths (circuits > 1) gives each its own slice of the jar, its own
+ * SOCKS5 isolation login and its own stream; their samples carry circuit=K. */
+struct job {
+	struct source *S;
+	unsigned k;          /* circuit 1..S->circuits; 0: the source's one path */
+	unsigned reserved;   /* cookies out of the state file for this child */
+	unsigned target;     /* the jar its placeholders refill (0: NK_NTS_MAX_COOKIES) */
+	int got_session;     /* the child sent back its jar */
+	struct nk_session jar;   /* what the child starts with, then what it sent back */
+};
+
+#define MAX_JOBS (MAX_SOURCES * NK_CFG_MAX_CIRCUITS)
 
 static struct nk_config cfg;
 static struct source src[MAX_SOURCES];
-static struct nk_fanout_child kids[MAX_SOURCES];
-static size_t nsrc;
+static struct job jobs[MAX_JOBS];
+static struct nk_fanout_child kids[MAX_JOBS];
+static size_t nsrc, njobs;
 static const struct run_opts *run_ro;   /* this round's options, for the children */
 static struct nk_rec_reader reader;
 /* SIGTERM/SIGINT: end the round early, write the state file, exit */
@@ -194,6 +214,8 @@ static void out_failed(int err)
 
 struct run_opts {
 	unsigned count;
+	unsigned circuits;      /* --circuits, [poll] circuits; 0: auto */
+	int circuits_flag;      /* 1: --circuits given: it beats [source] circuits */
 	double spacing, timeout;
 	int explain;
 	struct tp_conf tc;
@@ -407,7 +429,7 @@ static void refid_str(char *o, size_t cap, const struct nk_ntp_hdr *h)
 }
 
 static int write_sample(FILE *out, const struct nk_session *s, const struct tp *t,
-	const struct px_out *px)
+	const struct px_out *px, unsigned circuit)
 {
 	static struct nk_rec_writer w;
 	char hp[NK_SESSION_HOST_MAX + 16], refid[16];
@@ -430,6 +452,8 @@ static int write_sample(FILE *out, const struct nk_session *s, const struct tp *
 	nk_recw_str(&w, "auth", "nts");
 	nk_recw_u64(&w, "aead", s->aead);
 	nk_recw_str(&w, "via", tp_via(t));
+	if (circuit > 0)
+		nk_recw_u64(&w, "circuit", circuit);
 	nk_recw_i64(&w, "not-before", s->not_before);
 	nk_recw_i64(&w, "not-after", s->not_after);
 	return nk_recw_end(&w, out);
@@ -472,44 +496,53 @@ static void child_wait(double s)
 	}
 }
 
-/* One source, one round, in a child process; results up the pipe wfd. */
-static void child(struct source *S, int wfd, const struct run_opts *ro)
+/* One source over one path, one round, in a child process; results up the
+ * pipe wfd. */
+static void child(struct job *J, int wfd, const struct run_opts *ro)
 {
-	struct nk_session *s = &S->s;
+	struct nk_session *s = &J->jar;
 	struct nk_socks5_proxy p;
 	struct tp_conf tc = ro->tc;
 	struct px_opts po;
 	struct px_out px;
 	struct nk_err e;
 	static struct tp t;
+	char lbl[NK_SESSION_NAME_MAX + 32];
 	int ok = 0, fail = 0, needke = 0, deny = 0, rate = 0, fatal = 0, r;
 	FILE *out = fdopen(wfd, "w");
 
 	memset(&e, 0, sizeof e);
-	tc.source = s->source;
+	memset(&po, 0, sizeof po);
+	if (J->k > 0)
+		snprintf(lbl, sizeof lbl, "%s circuit %u/%u", s->source, J->k, J->S->circuits);
+	else
+		snprintf(lbl, sizeof lbl, "%s", s->source);
+	tc.source = lbl;
 	if (ro->proxy != NULL) {
 		p = *ro->proxy;
 		if (ro->isolate) {
 			if (nk_socks5_isolate(&p, &e) < 0) {
-				fprintf(stderr, "nts-poll: %s: %s\n", s->source, e.msg);
+				fprintf(stderr, "nts-poll: %s: %s\n", lbl, e.msg);
 				fatal = 1;
 				goto end;
 			}
+			tc.isolated = 1;
 			if (ro->explain)
 				fprintf(stderr, "nts-poll: %s: Tor stream isolation: own random SOCKS5 "
-					"username/password, so its own circuit\n", s->source);
+					"username/password, so its own circuit\n", lbl);
 		}
 		tc.proxy = &p;
 	}
 	r = tp_open(&t, &tc, s->ntp_host, s->ntp_port, &e);
 	if (r < 0) {
-		fprintf(stderr, "nts-poll: %s: %s\n", s->source, e.msg);
+		fprintf(stderr, "nts-poll: %s: %s\n", lbl, e.msg);
 		fatal = 1;
 		goto end;
 	}
-	po.source = s->source;
+	po.source = lbl;
 	po.timeout_ms = (int)(ro->timeout * 1000);
 	po.explain = ro->explain ? stderr : NULL;
+	po.jar_target = J->target;
 	for (unsigned i = 0; i < ro->count; i++) {
 		enum px_result res;
 		if (i > 0)
@@ -520,8 +553,8 @@ static void child(struct source *S, int wfd, const struct run_opts *ro)
 		res = px_exchange(&t, s, &po, &px, &e);
 		switch (res) {
 		case PX_SAMPLE:
-			if (write_sample(out, s, &t, &px) < 0) {
-				fprintf(stderr, "nts-poll: %s: cannot write the sample record\n", s->source);
+			if (write_sample(out, s, &t, &px, J->k) < 0) {
+				fprintf(stderr, "nts-poll: %s: cannot write the sample record\n", lbl);
 				fatal = 1;
 				goto close;
 			}
@@ -529,15 +562,23 @@ static void child(struct source *S, int wfd, const struct run_opts *ro)
 			break;
 		case PX_UNSYNC:
 		case PX_TIMEOUT:
-			fprintf(stderr, "nts-poll: %s: %s\n", s->source, e.msg);
+			fprintf(stderr, "nts-poll: %s: %s\n", lbl, e.msg);
 			fail++;
 			break;
 		case PX_NOCOOKIE:
-			fprintf(stderr, "nts-poll: %s: %s\n", s->source, e.msg);
+			if (J->k > 0) {
+				/* its slice is spent (answers lost); the source's jar
+				 * decides whether a new NTS-KE is needed (round_once) */
+				fprintf(stderr, "nts-poll: %s: the cookies of this circuit are used up "
+					"(answers lost): no more polls on it this round\n", lbl);
+				fail++;
+				goto close;
+			}
+			fprintf(stderr, "nts-poll: %s: %s\n", lbl, e.msg);
 			needke = 1;
 			goto close;
 		case PX_ERROR:
-			fprintf(stderr, "nts-poll: %s: %s\n", s->source, e.msg);
+			fprintf(stderr, "nts-poll: %s: %s\n", lbl, e.msg);
 			fatal = 1;
 			goto close;
 		case PX_KOD:
@@ -547,7 +588,7 @@ static void child(struct source *S, int wfd, const struct run_opts *ro)
 				 * new NTS-KE succeeds; the exit status asks for one */
 				fprintf(stderr, "nts-poll: %s: Kiss-o'-Death NTSN (%sauthenticated): the "
 					"server cannot use our cookies; run nts-ke for this source "
-					"(the %u cookies left are kept until then)\n", s->source,
+					"(the %u cookies left are kept until then)\n", lbl,
 					px.kod_auth ? "" : "un", s->ncookies);
 				needke = 1;
 				goto close;
@@ -555,7 +596,7 @@ static void child(struct source *S, int wfd, const struct run_opts *ro)
 			if (strcmp(px.kiss, "RATE") == 0) {
 				fprintf(stderr, "nts-poll: %s: Kiss-o'-Death RATE (%sauthenticated): "
 					"backing off, no more polls of this source this round\n",
-					s->source, px.kod_auth ? "" : "un");
+					lbl, px.kod_auth ? "" : "un");
 				rate = 1;
 				goto close;
 			}
@@ -563,17 +604,17 @@ static void child(struct source *S, int wfd, const struct run_opts *ro)
 				if (px.kod_auth) {
 					fprintf(stderr, "nts-poll: %s: authenticated Kiss-o'-Death %s: the "
 						"server refuses us; this source is not used again\n",
-						s->source, px.kiss);
+						lbl, px.kiss);
 					deny = 1;
 				} else {
 					fprintf(stderr, "nts-poll: %s: unauthenticated Kiss-o'-Death %s: "
 						"no more polls this round (not trusted enough to drop the "
-						"source for good)\n", s->source, px.kiss);
+						"source for good)\n", lbl, px.kiss);
 				}
 				goto close;
 			}
 			fprintf(stderr, "nts-poll: %s: Kiss-o'-Death %s (%sauthenticated): no sample\n",
-				s->source, px.kiss, px.kod_auth ? "" : "un");
+				lbl, px.kiss, px.kod_auth ? "" : "un");
 			break;
 		}
 	}
@@ -581,7 +622,7 @@ close:
 	tp_close(&t);
 end:
 	if (nk_session_write(s, out, &e) < 0)
-		fprintf(stderr, "nts-poll: %s: %s\n", s->source, e.msg);
+		fprintf(stderr, "nts-poll: %s: %s\n", lbl, e.msg);
 	fprintf(out, "end ok=%d fail=%d needke=%d deny=%d rate=%d fatal=%d\n", ok, fail, needke,
 		deny, rate, fatal);
 	fclose(out);
@@ -591,16 +632,11 @@ end:
 	_exit(0);
 }
 
-/* The jar each child starts with: the whole jar of its source, while
- * src[i].s (what the state file gets) already lacks the cookies the child
- * may send. */
-static struct nk_session jar[MAX_SOURCES];
-
 /* In the child: SIGTERM/SIGINT (Ctrl-C reaches the whole process group)
  * end it after the exchange in progress, with its jar reported. */
 static void child_start(void *arg, int wfd)
 {
-	struct source *S = arg;
+	struct job *J = arg;
 	struct sigaction sa;
 	int w = stop_w;
 
@@ -612,13 +648,13 @@ static void child_start(void *arg, int wfd)
 	stop_w = -1;
 	if (w >= 0)
 		close(w);       /* only the parent holds the write end */
-	nk_session_wipe(&S->s);
-	S->s = jar[S - src];
-	child(S, wfd, run_ro);
+	child(J, wfd, run_ro);
 }
 
-static void child_line(struct source *S, char *line, size_t len)
+static void child_line(struct job *J, char *line, size_t len)
 {
+	struct source *S = J->S;
+
 	if (strncmp(line, "sample ", 7) == 0) {
 		/* stdout gone: the round stops, the state file is still written */
 		if (!out_errno) {
@@ -634,9 +670,9 @@ static void child_line(struct source *S, char *line, size_t len)
 		struct nk_err e;
 		if (nk_rec_parse_line(line, len, S->s.source, 1, &rec, &e) == 1 &&
 		    nk_session_from_rec(&tmp, &rec, &e) == 0 && strcmp(tmp.source, S->s.source) == 0) {
-			nk_session_wipe(&S->s);
-			S->s = tmp;
-			S->got_session = 1;
+			nk_session_wipe(&J->jar);
+			J->jar = tmp;
+			J->got_session = 1;
 		} else {
 			fprintf(stderr, "nts-poll: %s: internal: bad session from the child\n", S->s.source);
 		}
@@ -645,10 +681,9 @@ static void child_line(struct source *S, char *line, size_t len)
 		int ok, fail, needke, deny, rate, fatal;
 		if (sscanf(line, "end ok=%d fail=%d needke=%d deny=%d rate=%d fatal=%d", &ok, &fail,
 			   &needke, &deny, &rate, &fatal) == 6) {
-			S->ended = 1;
 			S->needke |= needke;
 			S->denied |= deny;
-			S->rate = rate;
+			S->rate |= rate;
 		}
 	}
 }
@@ -656,7 +691,75 @@ static void child_line(struct source *S, char *line, size_t len)
 static void on_line(void *arg, size_t i, char *text, size_t len)
 {
 	(void)arg;
-	child_line(&src[i], text, len);
+	child_line(&jobs[i], text, len);
+}
+
+/* How many paths a source is polled over: --circuits, else its [source]
+ * circuits, else [poll] circuits, else auto: NK_POLL_TOR_CIRCUITS when NTP
+ * goes over the TCP relay through a proxy with stream isolation (Tor), 1
+ * otherwise. main() refused more than one without isolation. */
+static unsigned circuits_for(const struct run_opts *ro, const char *name)
+{
+	const struct nk_cfg_source *c = nk_cfg_source_find(&cfg, name);
+
+	if (ro->circuits_flag && ro->circuits > 0)
+		return ro->circuits;
+	if (!ro->circuits_flag && c != NULL && c->circuits > 0)
+		return c->circuits;
+	if (ro->circuits > 0)
+		return ro->circuits;
+	return ro->tc.relay_host != NULL && ro->proxy != NULL && ro->isolate ? NK_POLL_TOR_CIRCUITS : 1;
+}
+
+/* A new child of this round: a copy of S's session with an empty jar */
+static struct job *new_job(struct source *S, unsigned k)
+{
+	struct job *J = &jobs[njobs++];
+
+	memset(J, 0, sizeof *J);
+	J->S = S;
+	J->k = k;
+	J->jar = S->s;
+	J->jar.ncookies = 0;
+	nk_wipe(J->jar.cookie, sizeof J->jar.cookie);
+	return J;
+}
+
+/* Hand out S's cookies for this round (they leave S->s, and so the state
+ * file, before anything is sent). One path: the child gets the whole jar
+ * and spends it front first, so the cookies it may send are the first
+ * min(count, ncookies). Several: up to count cookies per circuit are dealt
+ * out one by one, and each circuit's placeholders aim at its share of a
+ * full jar, less what stays behind. */
+static void deal_cookies(struct source *S, const struct run_opts *ro)
+{
+	uint8_t c[NK_SESSION_COOKIE_MAX];
+	size_t first = njobs, m;
+	unsigned n = S->circuits, want, left;
+	size_t len;
+
+	if (n <= 1) {
+		struct job *J = new_job(S, 0);
+		J->jar = S->s;
+		while (J->reserved < ro->count && nk_session_take_cookie(&S->s, c, sizeof c) > 0)
+			J->reserved++;
+		nk_wipe(c, sizeof c);
+		return;
+	}
+	want = n * ro->count;
+	m = S->s.ncookies < n ? S->s.ncookies : n;   /* circuits that get a cookie */
+	for (unsigned k = 1; k <= m; k++)
+		new_job(S, k);
+	for (unsigned i = 0; i < want && (len = nk_session_take_cookie(&S->s, c, sizeof c)) > 0; i++) {
+		struct job *J = &jobs[first + i % m];
+		nk_session_add_cookie(&J->jar, c, len);
+		J->reserved++;
+	}
+	nk_wipe(c, sizeof c);
+	/* a full jar after the round: the cookies left here plus each circuit's */
+	left = NK_SESSION_MAX_COOKIES - S->s.ncookies;
+	for (size_t i = 0; i < m; i++)
+		jobs[first + i].target = (unsigned)(left / m + (i < left % m));
 }
 
 /* One round over every usable source. With a state file, the cookies the
@@ -669,19 +772,16 @@ static long round_once(const struct run_opts *ro, const char *state)
 	int p[2];
 	struct nk_err e;
 	/* each exchange: timeout + spacing; opening a proxy association: up to
-	 * one timeout per SOCKS5 step */
+	 * one timeout per SOCKS5 step; the circuits of a source run at once */
 	double limit = (double)ro->count * (ro->timeout + ro->spacing) + 5 * ro->timeout + 5;
 
 	fflush(NULL);
 	run_ro = ro;
-	nk_fanout_init(kids, nsrc);
+	njobs = 0;
 	for (size_t i = 0; i < nsrc; i++) {
 		struct source *S = &src[i];
 		S->polled = 0;
 		S->samples = 0;
-		S->ended = 0;
-		S->got_session = 0;
-		S->reserved = 0;
 		if (S->denied)
 			continue;
 		if (S->rate) {
@@ -698,22 +798,21 @@ static long round_once(const struct run_opts *ro, const char *state)
 			continue;
 		}
 		S->polled = 1;
-		jar[i] = S->s;
-		/* the child spends its jar front first, one cookie an exchange */
-		{
-			uint8_t tmp[NK_SESSION_COOKIE_MAX];
-			while (S->reserved < ro->count && nk_session_take_cookie(&S->s, tmp, sizeof tmp) > 0)
-				S->reserved++;
-			nk_wipe(tmp, sizeof tmp);
-		}
+		S->circuits = circuits_for(ro, S->s.source);
+		if (ro->explain && S->circuits > 1)
+			fprintf(stderr, "nts-poll: %s: %u circuits at once, each its own SOCKS5 "
+				"isolation login, stream and cookies (%u in the jar)\n", S->s.source,
+				S->circuits, S->s.ncookies);
+		deal_cookies(S, ro);
 		polled++;
 	}
 	if (polled == 0)
 		return 0;
+	nk_fanout_init(kids, njobs);
 	if (state != NULL && write_state(state, &e) < 0) {
 		fprintf(stderr, "nts-poll: state file (before sending): %s: nothing sent\n", e.msg);
-		for (size_t i = 0; i < nsrc; i++)
-			nk_session_wipe(&jar[i]);
+		for (size_t i = 0; i < njobs; i++)
+			nk_session_wipe(&jobs[i].jar);
 		return -1;
 	}
 	if (pipe(p) < 0) {
@@ -724,34 +823,84 @@ static long round_once(const struct run_opts *ro, const char *state)
 	stop_w = p[1];
 	if (stop_sig || out_errno)
 		stop_children();   /* already told to stop: the children only report */
-	for (size_t i = 0; i < nsrc; i++) {
-		struct source *S = &src[i];
-		if (!S->polled || S->reserved == 0)
+	for (size_t i = 0; i < njobs; i++) {
+		if (jobs[i].reserved == 0)
 			continue;
-		if (nk_fanout_start(kids, nsrc, i, child_start, S) < 0) {
+		if (nk_fanout_start(kids, njobs, i, child_start, &jobs[i]) < 0) {
 			perror("nts-poll: starting a poller");
 			exit(NK_EXIT_SOFTWARE);
 		}
 	}
 
 	/* collect, with a hard stop well after the children's own limits */
-	nk_fanout_collect(kids, nsrc, limit, on_line, NULL);
+	nk_fanout_collect(kids, njobs, limit, on_line, NULL);
 	stop_children();
 	close(stop_r);
 	stop_r = -1;
-	for (size_t i = 0; i < nsrc; i++) {
-		struct source *S = &src[i];
+	for (size_t i = 0; i < njobs; i++) {
+		struct job *J = &jobs[i];
+		struct source *S = J->S;
+		char lbl[40] = "";
+		if (J->k > 0)
+			snprintf(lbl, sizeof lbl, " circuit %u/%u", J->k, S->circuits);
 		if (kids[i].killed)
-			fprintf(stderr, "nts-poll: %s: did not finish in %.0f s: stopped\n", S->s.source, limit);
+			fprintf(stderr, "nts-poll: %s%s: did not finish in %.0f s: stopped\n",
+				S->s.source, lbl, limit);
 		/* the child may have sent any of the cookies it was given:
 		 * they stay out of the jar, never risk using one twice (RFC 8915
 		 * §6, unlinkability) */
-		if (S->polled && S->reserved > 0 && !S->got_session)
-			fprintf(stderr, "nts-poll: %s: no result from the poller: %u cookie(s) it may "
-				"have used are dropped\n", S->s.source, S->reserved);
-		nk_session_wipe(&jar[i]);
+		if (J->reserved > 0 && !J->got_session)
+			fprintf(stderr, "nts-poll: %s%s: no result from the poller: %u cookie(s) it "
+				"may have used are dropped\n", S->s.source, lbl, J->reserved);
+		if (J->got_session && J->k == 0) {
+			nk_session_wipe(&S->s);
+			S->s = J->jar;
+		} else if (J->got_session) {
+			/* what the circuit did not send, and what it got */
+			for (unsigned c = 0; c < J->jar.ncookies; c++)
+				nk_session_add_cookie(&S->s, J->jar.cookie[c], J->jar.cookie_len[c]);
+		}
+		nk_session_wipe(&J->jar);
 	}
+	for (size_t i = 0; i < nsrc; i++)
+		if (src[i].polled && src[i].circuits > 1 && src[i].s.ncookies == 0 && !src[i].denied) {
+			fprintf(stderr, "nts-poll: %s: no cookies left after this round: run nts-ke "
+				"for this source\n", src[i].s.source);
+			src[i].needke = 1;
+		}
 	return (long)polled;
+}
+
+/* More than one circuit means something only where each path is its own
+ * SOCKS5 login that the proxy keeps apart (Tor stream isolation): refused
+ * otherwise, for the flag and every place of the file. 0 or -1 (said). */
+static int check_circuits(const struct run_opts *ro, const char *flag)
+{
+	const char *where = NULL;
+	char w[NK_CFG_PATH + NK_CFG_NAME + 64];
+
+	if (ro->proxy != NULL && ro->isolate)
+		return 0;
+	if (flag != NULL && ro->circuits > 1) {
+		snprintf(w, sizeof w, "--circuits %u", ro->circuits);
+		where = w;
+	} else if (flag == NULL && cfg.poll.circuits > 1) {
+		snprintf(w, sizeof w, "%s: [poll] circuits = %u", cfg.path, cfg.poll.circuits);
+		where = w;
+	}
+	for (size_t i = 0; where == NULL && flag == NULL && i < cfg.nsources; i++)
+		if (cfg.source[i].circuits > 1) {
+			snprintf(w, sizeof w, "%s: [source %s] circuits = %u", cfg.path,
+				cfg.source[i].name, cfg.source[i].circuits);
+			where = w;
+		}
+	if (where == NULL)
+		return 0;
+	fprintf(stderr, "nts-poll: %s: more than one circuit needs a SOCKS5 proxy with stream "
+		"isolation (each circuit its own login: isolate = yes, or Tor's port 9050/9150 "
+		"without a user); %s every path would be the same\n", where,
+		ro->proxy == NULL ? "without a proxy" : "with one login");
+	return -1;
 }
 
 static int round_status(void)
@@ -777,6 +926,7 @@ int main(int argc, char **argv)
 {
 	const char *config = NULL, *opt_socks5 = NULL, *opt_user = NULL, *opt_pass = NULL;
 	const char *opt_state = NULL, *opt_relay = NULL, *opt_lockwait = NULL;
+	const char *opt_circuits = NULL;
 	int c, explain = 0, direct = 0, status, lock = -1;
 	long count = -1;
 	double spacing = -1, interval = -1, timeout = -1;
@@ -785,6 +935,8 @@ int main(int argc, char **argv)
 	uint16_t relay_port = 0;
 	struct run_opts ro;
 	struct nk_err e;
+
+	memset(&ro, 0, sizeof ro);
 	/* before anything is opened: a closed stdin/stdout/stderr must not
 	 * become a state file, a lock or a socket */
 	if (nk_stdfds_open() < 0)
@@ -809,6 +961,7 @@ int main(int argc, char **argv)
 			count = (long)v;
 			break;
 		}
+		case O_CIRCUITS: opt_circuits = optarg; break;
 		case O_SPACING: spacing = parse_seconds(optarg, "--spacing", 1); break;
 		case O_INTERVAL: interval = parse_seconds(optarg, "--interval", 1); break;
 		case O_TIMEOUT: timeout = parse_seconds(optarg, "--timeout", 0); break;
@@ -837,9 +990,19 @@ int main(int argc, char **argv)
 	if (opt_lockwait != NULL && nk_cfg_set(&cfg, "poll", "lock-wait", opt_lockwait, &e) < 0)
 		die_usage("--lock-wait: %s", e.msg);
 	lock_wait = cfg.poll.lock_wait;
+	/* --circuits: checked as [poll] circuits is */
+	if (opt_circuits != NULL) {
+		unsigned file = cfg.poll.circuits;
+		if (nk_cfg_set(&cfg, "poll", "circuits", opt_circuits, &e) < 0)
+			die_usage("--circuits: %s", e.msg);
+		ro.circuits = cfg.poll.circuits;
+		ro.circuits_flag = 1;
+		cfg.poll.circuits = file;
+	}
 	if (opt_state == NULL && cfg.poll.state[0])
 		opt_state = cfg.poll.state;
-	memset(&ro, 0, sizeof ro);
+	if (!ro.circuits_flag)
+		ro.circuits = cfg.poll.circuits;
 	ro.count = count > 0 ? (unsigned)count : (cfg.poll.count ? cfg.poll.count : 4);
 	ro.spacing = spacing >= 0 ? spacing : cfg.poll.spacing;
 	ro.timeout = timeout > 0 ? timeout : (cfg.poll.timeout > 0 ? cfg.poll.timeout : 5);
@@ -887,6 +1050,8 @@ int main(int argc, char **argv)
 		snprintf(relay_host, sizeof relay_host, "%s", cfg.proxy.relay.host);
 		relay_port = cfg.proxy.relay.port;
 	}
+	if (check_circuits(&ro, opt_circuits) < 0)
+		return opt_circuits != NULL ? NK_EXIT_USAGE : NK_EXIT_CONFIG;
 	ro.tc.proxy = ro.proxy;
 	ro.tc.direct = direct;
 	ro.tc.relay_host = relay_host[0] ? relay_host : NULL;
@@ -915,8 +1080,8 @@ int main(int argc, char **argv)
 	}
 	catch_stop();
 	if (explain)
-		fprintf(stderr, "nts-poll: %zu source(s), %u sample(s) each, %.1f s apart, %.1f s "
-			"timeout; NTP %s\n", nsrc, ro.count, ro.spacing, ro.timeout,
+		fprintf(stderr, "nts-poll: %zu source(s), %u sample(s) each per circuit, %.1f s apart, "
+			"%.1f s timeout; NTP %s\n", nsrc, ro.count, ro.spacing, ro.timeout,
 			ro.tc.relay_host ? "over the TCP relay" :
 			ro.proxy ? (direct ? "through SOCKS5 UDP (direct UDP allowed if refused)" :
 				"through SOCKS5 UDP only") : "over UDP, direct (no proxy)");

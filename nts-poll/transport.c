@@ -118,6 +118,7 @@ int tp_open(struct tp *t, const struct tp_conf *c, const char *host, uint16_t po
 				return TP_ERR;
 			nk_socks5_addr_format(rn, sizeof rn, &ra);
 			snprintf(t->peer, sizeof t->peer, "relay %s via SOCKS5 proxy %s", rn, c->proxy->name);
+			t->tor = c->isolated;
 		} else {
 			t->fd = connect_direct(c->relay_host, c->relay_port, SOCK_STREAM, c->timeout_ms,
 				rn, sizeof rn, e);
@@ -131,9 +132,10 @@ int tp_open(struct tp *t, const struct tp_conf *c, const char *host, uint16_t po
 		if (c->explain) {
 			char dn[300];
 			nk_socks5_addr_format(dn, sizeof dn, &t->dst);
-			fprintf(c->explain, "nts-poll: %s: transport tcp-relay: NTP packets framed on TCP "
-				"(2-octet length, RFC 1928 UDP header naming %s, the packet) to %s\n",
-				c->source, dn, t->peer);
+			fprintf(c->explain, "nts-poll: %s: transport %s: NTP packets framed on TCP "
+				"(2-octet length, RFC 1928 UDP header naming %s, the packet) to %s%s\n",
+				c->source, tp_via(t), dn, t->peer,
+				t->tor ? " on its own isolation login (its own Tor circuit)" : "");
 		}
 		return 0;
 	}
@@ -313,7 +315,7 @@ const char *tp_via(const struct tp *t)
 	switch (t->kind) {
 	case TP_UDP: return "udp";
 	case TP_SOCKS5_UDP: return "socks5-udp";
-	case TP_RELAY: return "tcp-relay";
+	case TP_RELAY: return t->tor ? "tor" : "tcp-relay";
 	}
 	return "?";
 }

@@ -40,10 +40,12 @@ struct tp_conf {
 	int timeout_ms;             /* for opening (proxy steps, TCP connect) */
 	FILE *explain;              /* NULL unless --explain */
 	const char *source;         /* for messages */
+	int isolated;               /* 1: the proxy login is a fresh isolation login (Tor) */
 };
 
 struct tp {
 	enum tp_kind kind;
+	int tor;                    /* TP_RELAY through a proxy with an isolation login */
 	int fd;                     /* UDP socket or TCP stream; -1 when closed */
 	struct nk_socks5_udp u;     /* TP_SOCKS5_UDP */
 	struct nk_socks5_addr dst;  /* the time server as the session names it */
@@ -75,7 +77,8 @@ int tp_send(struct tp *t, const uint8_t *pkt, size_t len, struct nk_err *e);
 long tp_recv(struct tp *t, uint8_t *buf, size_t cap, const struct timespec *deadline,
 	struct timespec *rx, struct nk_err *e);
 void tp_close(struct tp *t);
-/* "udp", "socks5-udp", "tcp-relay" (the sample's via=). */
+/* "udp", "socks5-udp", "tcp-relay", or "tor": the relay through a proxy
+ * with a stream isolation login (the sample's via=). */
 const char *tp_via(const struct tp *t);
 
 #endif

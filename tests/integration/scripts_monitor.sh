@@ -130,7 +130,8 @@ for m in 'ntskit_offset_seconds 0\.000012000$' 'ntskit_error_seconds 0\.00030000
 	'ntskit_source_delay_seconds\{source="netnod"\} 0\.010000000$' 'ntskit_source_delay_seconds\{source="ptb"\} 0\.031000000$' \
 	"ntskit_source_last_success_timestamp_seconds\\{source=\"netnod\"\\} $now\\.400000\$" \
 	'ntskit_source_cookies\{source="ptb"\} 3$' 'ntskit_source_cookies\{source="netnod"\} 0$' \
-	'ntskit_sync_exit_status 0$' 'ntskit_offset_available 1$' 'ntskit_adjust_refused 0$' 'ntskit_source_samples\{source="netnod"\} 2$'; do
+	'ntskit_sync_exit_status 0$' 'ntskit_offset_available 1$' 'ntskit_adjust_refused 0$' 'ntskit_source_samples\{source="netnod"\} 2$' \
+	'ntskit_source_transport\{source="netnod",via="socks5-udp"\} 1$' 'ntskit_source_circuits\{source="netnod"\} 1$'; do
 	t_grep "ntskit.prom: $(echo "$m" | sed 's/\\//g; s/\$$//')" "$P" "^$m"
 done
 grep -Eq 'SECRET|c2s|s2c|0011223344' "$P" && t_fail "ntskit.prom: no secret from the session file" "found" || t_ok "ntskit.prom: no secret from the session file"

@@ -63,6 +63,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.proxy.isolate, -1);
 	assert_true(cfg.ke.timeout == 10);
 	assert_int_equal(cfg.poll.count, 4);
+	assert_int_equal(cfg.poll.circuits, 0);   /* auto */
 	assert_true(cfg.poll.spacing == 2);
 	assert_true(cfg.poll.interval == 0);
 	assert_true(cfg.poll.timeout == 5);
@@ -101,11 +102,13 @@ static void test_full(void **state)
 		"address = [2001:db8::1]\n"
 		"[source v6b]\n"
 		"address = 2001:db8::2\n"
+		"circuits = 8\n"
 		"[ke]\n"
 		"timeout = 1500ms\n"
 		"state = /var/lib/ntskit/ke.state\n"
 		"[poll]\n"
 		"count = 8\n"
+		"circuits = 3\n"
 		"spacing = 0.5\n"
 		"interval = 1m\n"
 		"timeout = 2s\n"
@@ -174,6 +177,9 @@ static void test_full(void **state)
 	assert_true(cfg.ke.timeout == 1.5);
 	assert_string_equal(cfg.ke.state, "/var/lib/ntskit/ke.state");
 	assert_int_equal(cfg.poll.count, 8);
+	assert_int_equal(cfg.poll.circuits, 3);
+	assert_int_equal(cfg.source[3].circuits, 8);
+	assert_int_equal(cfg.source[2].circuits, 0);
 	assert_true(cfg.poll.spacing == 0.5);
 	assert_true(cfg.poll.interval == 60);
 	assert_true(cfg.poll.timeout == 2);
@@ -659,6 +665,11 @@ static void test_bad_values(void **state)
 	BAD("[poll]\ncount = 0\n", 2, "[poll] count: '0': must be a whole number from 1 to 1000");
 	BAD("[poll]\ncount = 1001\n", 2, "[poll] count");
 	BAD("[poll]\ncount = 3.5\n", 2, "[poll] count");
+	BAD("[poll]\ncircuits = 0\n", 2, "[poll] circuits: '0': must be a whole number from 1 to 8");
+	BAD("[poll]\ncircuits = 9\n", 2, "[poll] circuits");
+	BAD("[poll]\ncircuits = yes\n", 2, "[poll] circuits");
+	BAD("[source a]\ncircuits = auto\n", 2, "[source a] circuits: 'auto': must be a whole number from 1 to 8");
+	BAD("[source a]\ncircuits = 9\n", 2, "[source a] circuits");
 	/* up to the 64 sources nts-select combines, as --min-agree (one range) */
 	BAD("[select]\nmin-agree = 0\n", 2, "[select] min-agree: '0': must be a whole number from 1 to 64");
 	BAD("[select]\nmin-agree = 65\n", 2, "[select] min-agree");
