@@ -1,6 +1,8 @@
 # ntskit: one build for everything.
 #   make                 release build into build/ (libntskit.a, tools in build/bin)
 #   make check           install test dependencies, build with ASan+UBSan into build/san, run every test
+#   make hooks-build     nts-ke, nts-poll, nts-serve with the test hooks (-DNK_TEST_HOOKS)
+#                        into build/hooks, for the golden traces (tests/golden/README)
 #   make ct              constant-time check: Valgrind drivers (tests/ct) built with the
 #                        release flags into build/ct, run under memcheck
 #   make fuzz            libFuzzer targets (clang) into build/fuzz
@@ -120,11 +122,24 @@ ct-build:
 ct: ct-build
 	sh tests/run build/ct ct_valgrind
 
+# Golden traces (tests/golden/README): nts-ke, nts-poll and nts-serve built
+# once more with -DNK_TEST_HOOKS into build/hooks, the only build in which
+# NTSKIT_TEST_SEED and NTSKIT_TEST_TIME mean anything (lib/util.h); release
+# and packaged binaries never contain the hooks. `make check` builds them and
+# tests/integration/golden_traces.sh runs them.
+HOOK_VARS  = B=build/hooks SAN= OPT=-O1 EXTRA_CFLAGS=-DNK_TEST_HOOKS
+HOOK_TOOLS = nts-ke nts-poll nts-serve
+hooks-tools: $(HOOK_TOOLS:%=$(B)/bin/%)
+
+hooks-build:
+	$(MAKE) $(HOOK_VARS) hooks-tools
+
 CHECK_VARS = B=build/san OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 check:
 	sh scripts/install-deps --test
 	$(MAKE) -j$$(nproc 2>/dev/null || echo 2) $(CHECK_VARS) all tests
 	$(MAKE) -j$$(nproc 2>/dev/null || echo 2) $(CT_VARS) ct-drivers
+	$(MAKE) -j$$(nproc 2>/dev/null || echo 2) $(HOOK_VARS) hooks-tools
 	NTSKIT_MAKEVARS='$(CHECK_VARS)' sh tests/run build/san
 
 # libFuzzer: the library compiled once more with clang and the fuzzer's
@@ -211,4 +226,4 @@ deb-check: all
 clean:
 	rm -rf build
 
-.PHONY: all tests check ct ct-build ct-drivers fuzz bench demo install clean deb deb-check
+.PHONY: all tests check ct ct-build ct-drivers hooks-tools hooks-build fuzz bench demo install clean deb deb-check

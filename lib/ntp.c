@@ -377,6 +377,53 @@ static void explain_ts(FILE *f, const char *prefix, const char *what, nk_ntp_ts 
 		(unsigned long)(((uint64_t)frac * 1000000000u) >> 32));
 }
 
+void nk_ntp_explain_ef(FILE *f, const char *prefix, const struct nk_ntp_ef *ef)
+{
+	size_t n = ef->body_len;
+
+	switch (ef->type) {
+	case 0x0104:
+		fprintf(f, ": %zu octets", n);
+		for (size_t i = 0; i < n && i < 8; i++)
+			fprintf(f, "%s%02x", i ? "" : " ", ef->body[i]);
+		fprintf(f, "%s\n%s  (random, fresh for each request: the answer must echo it, "
+			"RFC 8915 §5.3)", n > 8 ? "..." : "", prefix);
+		break;
+	case 0x0204:
+		fprintf(f, ": a cookie of %zu octets, opaque to the client\n%s  (the server's "
+			"sealed copy of the C2S/S2C keys; each cookie is sent once, RFC 8915 §5.4)",
+			n, prefix);
+		break;
+	case 0x0304:
+		fprintf(f, ": asks for one more cookie; its %zu-octet body is as long as the "
+			"cookie\n%s  sent and is never read, so the answer is no larger than the "
+			"request (RFC 8915 §5.5)", n, prefix);
+		break;
+	case 0x0404:
+		if (n < 4)
+			break;
+		{
+			size_t nl = (size_t)(ef->body[0] << 8 | ef->body[1]);
+			size_t cl = (size_t)(ef->body[2] << 8 | ef->body[3]);
+			size_t need = 4 + ((nl + 3) & ~(size_t)3) + ((cl + 3) & ~(size_t)3);
+			fprintf(f, ": nonce %zu octets, ciphertext %zu octets", nl, cl);
+			if (need > n) {
+				fprintf(f, " (do not fit in the field)");
+				break;
+			}
+			fprintf(f, ", additional padding %zu octets", n - need);
+			if (cl >= 16)
+				fprintf(f, "\n%s  (SIV: a 16-octet tag, then %zu octets of encrypted "
+					"fields; it authenticates all before it, RFC 8915 §5.6)",
+					prefix, cl - 16);
+		}
+		break;
+	default:
+		break;
+	}
+	fputc('\n', f);
+}
+
 void nk_ntp_explain(FILE *f, const char *prefix, const uint8_t *pkt, size_t len,
 	int64_t pivot_unix)
 {
@@ -420,17 +467,7 @@ void nk_ntp_explain(FILE *f, const char *prefix, const uint8_t *pkt, size_t len,
 	while ((r = nk_ntp_ef_next(&it, &ef, &e)) > 0) {
 		fprintf(f, "%sextension field %u at offset %zu: type 0x%04x (%s), %u octets",
 			prefix, it.count, ef.off, ef.type, nk_ntp_ef_name(ef.type), ef.len);
-		if (ef.type == 0x0404 && ef.body_len >= 4) {
-			size_t nl = (size_t)(ef.body[0] << 8 | ef.body[1]);
-			size_t cl = (size_t)(ef.body[2] << 8 | ef.body[3]);
-			size_t need = 4 + ((nl + 3) & ~(size_t)3) + ((cl + 3) & ~(size_t)3);
-			fprintf(f, ": nonce %zu octets, ciphertext %zu octets", nl, cl);
-			if (need <= ef.body_len)
-				fprintf(f, ", additional padding %zu octets", ef.body_len - need);
-			else
-				fprintf(f, " (do not fit in the field)");
-		}
-		fputc('\n', f);
+		nk_ntp_explain_ef(f, prefix, &ef);
 	}
 	if (r < 0)
 		fprintf(f, "%smalformed: %s\n", prefix, e.msg);

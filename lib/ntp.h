@@ -192,6 +192,11 @@ struct nk_ntp_ef {
 	size_t off;          /* offset of the field in the buffer */
 };
 
+/* The rest of an --explain line for one extension field (after its type and
+ * length): what it is for and, for NTS fields, what its body says; may add
+ * indented lines starting with prefix. Ends with a newline. */
+void nk_ntp_explain_ef(FILE *f, const char *prefix, const struct nk_ntp_ef *ef);
+
 struct nk_ntp_ef_iter {
 	const uint8_t *buf;
 	size_t len, off;

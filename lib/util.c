@@ -135,10 +135,132 @@ static struct rnd_pool *pool_get(void)
 	return pool;
 }
 
+/* ---- test hooks (util.h): compiled in only with -DNK_TEST_HOOKS ---- */
+#ifdef NK_TEST_HOOKS
+#include <bearssl.h>
+#include <stdlib.h>
+
+static int hk_seed_state;       /* 0 not looked at, 1 on, 2 off */
+static br_hmac_drbg_context hk_drbg;
+static int hk_time_state;       /* the same for the clock */
+static int64_t hk_sec;          /* the next reading: hk_sec + hk_nsec ns */
+static long hk_nsec, hk_step_ns;
+
+static void hk_die(const char *var, const char *val)
+{
+	fprintf(stderr, "%s: test hook: bad %s=%s (want SECONDS[.FRACTION])\n",
+		program_invocation_short_name, var, val);
+	exit(70);
+}
+
+/* "S[.F]" (up to 9 fraction digits) into seconds and nanoseconds */
+static void hk_parse(const char *var, const char *v, int64_t *sec, long *nsec)
+{
+	const char *p = v;
+	long long s = 0;
+	long ns = 0, scale = 100000000;
+
+	if (*p < '0' || *p > '9')
+		hk_die(var, v);
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (s > 999999999999LL)
+			hk_die(var, v);
+		s = s * 10 + (*p - '0');
+	}
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9' && scale > 0; p++, scale /= 10)
+			ns += (*p - '0') * scale;
+	if (*p != 0)
+		hk_die(var, v);
+	*sec = s;
+	*nsec = ns;
+}
+
+static int hk_seeded(void)
+{
+	if (hk_seed_state == 0) {
+		const char *v = getenv("NTSKIT_TEST_SEED");
+		hk_seed_state = 2;
+		if (v != NULL && *v != 0) {
+			static const char dom[] = "ntskit test DRBG";
+			const char *prog = program_invocation_short_name;
+			br_hmac_drbg_init(&hk_drbg, &br_sha256_vtable, dom, sizeof dom);
+			br_hmac_drbg_update(&hk_drbg, v, strlen(v) + 1);
+			br_hmac_drbg_update(&hk_drbg, prog, strlen(prog));
+			hk_seed_state = 1;
+		}
+	}
+	return hk_seed_state == 1;
+}
+
+static int hk_timed(void)
+{
+	if (hk_time_state == 0) {
+		const char *v = getenv("NTSKIT_TEST_TIME"), *st = getenv("NTSKIT_TEST_TIME_STEP");
+		int64_t ss = 0;
+		hk_time_state = 2;
+		if (v != NULL && *v != 0) {
+			hk_parse("NTSKIT_TEST_TIME", v, &hk_sec, &hk_nsec);
+			hk_step_ns = 1000000;
+			if (st != NULL && *st != 0) {
+				hk_parse("NTSKIT_TEST_TIME_STEP", st, &ss, &hk_step_ns);
+				if (ss > 1000)
+					hk_die("NTSKIT_TEST_TIME_STEP", st);
+				hk_step_ns += (long)ss * 1000000000L;
+			}
+			hk_time_state = 1;
+		}
+	}
+	return hk_time_state == 1;
+}
+#endif
+
+void nk_clock_real(struct timespec *ts)
+{
+#ifdef NK_TEST_HOOKS
+	if (hk_timed()) {
+		ts->tv_sec = (time_t)hk_sec;
+		ts->tv_nsec = hk_nsec;
+		hk_nsec += hk_step_ns;
+		hk_sec += hk_nsec / 1000000000L;
+		hk_nsec %= 1000000000L;
+		return;
+	}
+#endif
+	clock_gettime(CLOCK_REALTIME, ts);
+}
+
+int64_t nk_time(void)
+{
+#ifdef NK_TEST_HOOKS
+	if (hk_timed())
+		return hk_sec;
+#endif
+	return (int64_t)time(NULL);
+}
+
+int nk_test_restamp(struct timespec *ts)
+{
+#ifdef NK_TEST_HOOKS
+	if (hk_timed()) {
+		nk_clock_real(ts);
+		return 1;
+	}
+#endif
+	(void)ts;
+	return 0;
+}
+
 int nk_random(void *buf, size_t n)
 {
 	struct rnd_pool *p;
 
+#ifdef NK_TEST_HOOKS
+	if (hk_seeded()) {
+		br_hmac_drbg_generate(&hk_drbg, buf, n);
+		return 0;
+	}
+#endif
 	if (n > NK_POOL_MAX_REQ || (p = pool_get()) == NULL)
 		return getrandom_all(buf, n);
 	if (p->left < n) {

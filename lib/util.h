@@ -40,6 +40,25 @@ int nk_stdfds_open(void);
  * elapsed times. */
 double nk_mono_s(void);
 
+/* The wall clock: nk_clock_real() is clock_gettime(CLOCK_REALTIME), nk_time()
+ * is time(NULL). nk_test_restamp() does nothing and returns 0.
+ *
+ * Test builds only (compiled with -DNK_TEST_HOOKS, build/hooks; never a
+ * release or packaged binary) with NTSKIT_TEST_TIME=SECONDS[.FRACTION] set:
+ * a fixed clock that starts there and advances by NTSKIT_TEST_TIME_STEP
+ * seconds (default 0.001) at each nk_clock_real() reading; nk_time() reads
+ * it without advancing it; nk_test_restamp() replaces a timestamp taken
+ * elsewhere (a kernel receive timestamp, a transport's own clock reading)
+ * by the next reading and returns 1. With NTSKIT_TEST_SEED=TEXT set,
+ * nk_random() hands out the output of an HMAC-DRBG (SHA-256) seeded with
+ * TEXT and the program's name instead of the kernel's random bytes, so
+ * that keys, nonces, unique identifiers and cookies repeat from run to
+ * run (tests/golden/README). */
+struct timespec;
+void nk_clock_real(struct timespec *ts);
+int64_t nk_time(void);
+int nk_test_restamp(struct timespec *ts);
+
 /* ntskit's version (debian/changelog's newest entry, set by the Makefile). */
 extern const char nk_version[];
 /* --version: print "TOOL VERSION" on standard output; returns 0 (the exit status). */

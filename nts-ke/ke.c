@@ -34,12 +34,39 @@ static int remaining_ms(double deadline)
 struct explain_ctx {
 	FILE *f;
 	const char *source;
+	char held[160];     /* the peer's close_notify, said after the records before it */
 };
 
+/* The TLS engine reads the server's close_notify as soon as the records
+ * before it have been handed out, before they are parsed: its line is held
+ * until the NTS-KE records that came first have been said (explain_flush),
+ * so that --explain lists everything in the order received. */
 static void tls_explain(void *arg, const char *line)
 {
 	struct explain_ctx *x = arg;
+	if (strncmp(line, "<- alert close_notify", 21) == 0) {
+		snprintf(x->held, sizeof x->held, "%s", line);
+		return;
+	}
 	fprintf(x->f, "nts-ke: %s: TLS: %s\n", x->source, line);
+}
+
+static void explain_flush(struct explain_ctx *x)
+{
+	if (x->f != NULL && x->held[0]) {
+		fprintf(x->f, "nts-ke: %s: TLS: %s\n", x->source, x->held);
+		x->held[0] = 0;
+	}
+}
+
+/* --explain: the exporter context of one direction, byte by byte */
+static void explain_context(const struct ke_job *j, const uint8_t ctx[5], const char *dir)
+{
+	fprintf(j->explain, "nts-ke: %s:   %s context %02x %02x %02x %02x %02x = Next Protocol "
+		"%02x%02x (NTPv4), AEAD %02x%02x (%u, %s), %02x (%s)\n", j->source,
+		ctx[4] ? "S2C" : "C2S", ctx[0], ctx[1], ctx[2], ctx[3], ctx[4], ctx[0], ctx[1],
+		ctx[2], ctx[3], (unsigned)(ctx[2] << 8 | ctx[3]),
+		nk_ntske_aead_name((uint16_t)(ctx[2] << 8 | ctx[3])), ctx[4], dir);
 }
 
 /* Direct TCP connection with a deadline; every address getaddrinfo gives is tried. */
@@ -125,7 +152,7 @@ enum ke_fail ke_run(const struct ke_job *j, struct nk_session *s, struct nk_err 
 	static struct nk_tls13 tls;           /* ~70 KiB: one per process */
 	static struct nk_ntske_parser parser;
 	struct nk_tls13_config cfg;
-	struct explain_ctx xc = { j->explain, j->source };
+	struct explain_ctx xc = { j->explain, j->source, "" };
 	uint8_t req[64], buf[4096];
 	char xprefix[128];
 	uint8_t ctx[5] = { 0, 0, 0, 0, 0 };  /* NextProtocol 0 | AEAD | direction */
@@ -197,7 +224,9 @@ enum ke_fail ke_run(const struct ke_job *j, struct nk_session *s, struct nk_err 
 		n = nk_tlsio_read(&tls, fd, ms, buf, sizeof buf, &re);
 		if (n > 0) {
 			st = nk_ntske_feed(&parser, buf, (size_t)n, e);
+			explain_flush(&xc);
 		} else {
+			explain_flush(&xc);
 			/* closed (with or without close_notify) or failed before End of Message */
 			st = nk_ntske_end(&parser, e);
 			if (st != NK_NTSKE_DONE) {
@@ -232,17 +261,25 @@ enum ke_fail ke_run(const struct ke_job *j, struct nk_session *s, struct nk_err 
 	ctx[2] = (uint8_t)(s->aead >> 8);
 	ctx[3] = (uint8_t)s->aead;
 	ctx[4] = 0;
+	if (j->explain)
+		fprintf(j->explain, "nts-ke: %s: keys from the TLS exporter (RFC 8446 §7.5), label "
+			"\"%s\" (%zu octets), context of 5 octets (RFC 8915 §5.1):\n", j->source,
+			NTS_EXPORTER_LABEL, strlen(NTS_EXPORTER_LABEL));
 	if (nk_tls13_export(&tls, NTS_EXPORTER_LABEL, ctx, sizeof ctx, s->c2s, s->key_len) < 0) {
 		nk_errf(e, "TLS exporter failed");
 		fail = KE_FAIL_LOCAL;
 		goto out;
 	}
+	if (j->explain)
+		explain_context(j, ctx, "client to server");
 	ctx[4] = 1;
 	if (nk_tls13_export(&tls, NTS_EXPORTER_LABEL, ctx, sizeof ctx, s->s2c, s->key_len) < 0) {
 		nk_errf(e, "TLS exporter failed");
 		fail = KE_FAIL_LOCAL;
 		goto out;
 	}
+	if (j->explain)
+		explain_context(j, ctx, "server to client");
 	if (j->explain)
 		fprintf(j->explain, "nts-ke: %s: exported the client-to-server and server-to-client "
 			"keys (%zu bytes each) with label \"%s\" (RFC 8915 §5.1); they protect the NTP "
@@ -259,9 +296,10 @@ enum ke_fail ke_run(const struct ke_job *j, struct nk_session *s, struct nk_err 
 		nk_session_add_cookie(s, parser.u.resp.cookie[i], parser.u.resp.cookie_len[i]);
 	s->not_before = tls.cert.not_before;
 	s->not_after = tls.cert.not_after;
-	s->ke_at = (int64_t)time(NULL);
+	s->ke_at = nk_time();
 	nk_tlsio_close(&tls, fd, 200);
 out:
+	explain_flush(&xc);
 	close(fd);
 	nk_ntske_parser_wipe(&parser);
 	nk_tls13_wipe(&tls);

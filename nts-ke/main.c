@@ -499,12 +499,12 @@ int main(int argc, char **argv)
 	/* certificate validation time (RFC 8915 §8.5) */
 	if (strcmp(opt_certtime, "skip-window") == 0) {
 		skip_window = 1;
-		cert_time = (int64_t)time(NULL);
+		cert_time = nk_time();
 		fprintf(stderr, "nts-ke: --cert-time skip-window: certificate validity windows are NOT "
 			"checked (everything else is)\n");
 	} else if (strcmp(opt_certtime, "now") == 0) {
 		int64_t fl = opt_state ? state_floor(opt_state) : 0;
-		cert_time = (int64_t)time(NULL);
+		cert_time = nk_time();
 		if (cert_time < NK_BUILD_EPOCH)
 			cert_time = NK_BUILD_EPOCH;
 		if (cert_time < fl)

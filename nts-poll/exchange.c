@@ -20,12 +20,98 @@ static double ts_unix(const struct timespec *t)
 	return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
 }
 
+/* --explain: why the request's header says so little */
+static void explain_minimised(FILE *f)
+{
+	fputs("nts-poll:   > note: only leap 0, version 4 and mode 3 carry meaning. Poll 0, precision 32 (0x20),\n"
+		"nts-poll:   >   root delay and dispersion, reference id and the reference, origin and receive\n"
+		"nts-poll:   >   timestamps are zero on purpose, and the transmit timestamp is random: the server\n"
+		"nts-poll:   >   needs none of them, and real values would tell it (and the path) about this\n"
+		"nts-poll:   >   machine and its clock. Data minimisation: draft-ietf-ntp-data-minimization-04\n"
+		"nts-poll:   >   §3 and §4.2; the answer must echo the random value as its origin timestamp.\n", f);
+}
+
+/* --explain: the extension fields inside a verified answer's authenticator,
+ * decrypted in place by nk_nts_client_verify() */
+static void explain_inner(FILE *f, const uint8_t *pkt, size_t len)
+{
+	struct nk_ntp_ef_iter it;
+	struct nk_ntp_ef ef, in;
+	struct nk_err e;
+	int r;
+
+	nk_ntp_ef_begin(&it, pkt, len, 0);
+	while ((r = nk_ntp_ef_next(&it, &ef, &e)) > 0) {
+		size_t nl, cl, off;
+		if (ef.type != NK_NTS_EF_AUTH || ef.body_len < 4)
+			continue;
+		nl = (size_t)(ef.body[0] << 8 | ef.body[1]);
+		cl = (size_t)(ef.body[2] << 8 | ef.body[3]);
+		off = 4 + ((nl + 3) & ~(size_t)3);
+		if (cl < NK_SIV_TAG_LEN || off + cl > ef.body_len)
+			return;
+		fprintf(f, "nts-poll:   < inside the authenticator, decrypted with the S2C key: "
+			"%zu octets of extension fields\n", cl - NK_SIV_TAG_LEN);
+		/* nk_nts_client_verify() left the plaintext where the ciphertext began */
+		nk_ntp_ef_begin(&it, ef.body + off, cl - NK_SIV_TAG_LEN, NK_NTP_EF_INNER);
+		while ((r = nk_ntp_ef_next(&it, &in, &e)) > 0) {
+			fprintf(f, "nts-poll:   <   encrypted field %u: type 0x%04x (%s), %u octets",
+				it.count, in.type, nk_ntp_ef_name(in.type), in.len);
+			if (in.type == NK_NTS_EF_COOKIE)
+				fprintf(f, ": a new cookie of %zu octets, for a later request "
+					"(RFC 8915 §5.7)\n", in.body_len);
+			else
+				fputs(": not used\n", f);
+		}
+		return;
+	}
+}
+
+/* t1..t4 as Unix time with nanoseconds */
+static void put_ts(FILE *f, const char *name, nk_ntp_ts t, int64_t pivot, const char *what)
+{
+	int64_t sec;
+	uint32_t frac;
+
+	nk_ntp_ts_to_unix(t, pivot, &sec, &frac);
+	fprintf(f, "nts-poll:   %s = %lld.%09lu  %s\n", name, (long long)sec,
+		(unsigned long)(((uint64_t)frac * 1000000000u) >> 32), what);
+}
+
+/* --explain: RFC 5905 §8's arithmetic with this exchange's numbers */
+static void explain_times(FILE *f, const char *src, enum tp_kind kind, nk_ntp_ts t1,
+	nk_ntp_ts t2, nk_ntp_ts t3, nk_ntp_ts t4, const struct px_out *out, int8_t precision)
+{
+	int64_t pivot = nk_time();
+	double a = nk_ntp_fx_to_double(nk_ntp_ts_diff(t2, t1));
+	double b = nk_ntp_fx_to_double(nk_ntp_ts_diff(t3, t4));
+	double c = nk_ntp_fx_to_double(nk_ntp_ts_diff(t4, t1));
+	double d = nk_ntp_fx_to_double(nk_ntp_ts_diff(t3, t2));
+
+	fprintf(f, "nts-poll: %s: the four timestamps (RFC 5905 §8), as Unix time:\n", src);
+	put_ts(f, "t1", t1, pivot, "our transmit: our clock just before sending (kept here, not sent)");
+	put_ts(f, "t2", t2, pivot, "server receive: the answer's receive timestamp");
+	put_ts(f, "t3", t3, pivot, "server transmit: the answer's transmit timestamp");
+	put_ts(f, "t4", t4, pivot, kind == TP_RELAY ?
+		"our receive: our clock when the relay frame was decoded (no kernel timestamp)" :
+		kind == TP_SOCKS5_UDP ?
+		"our receive: our clock when the proxy's datagram was read (no kernel timestamp)" :
+		"our receive: our clock when the datagram was read (no kernel timestamp)");
+	fprintf(f, "nts-poll:   offset = ((t2 - t1) + (t3 - t4)) / 2 = ((%+.9f) + (%+.9f)) / 2 = %+.9f s\n",
+		a, b, out->offset);
+	fprintf(f, "nts-poll:   delay  = (t4 - t1) - (t3 - t2) = (%.9f) - (%.9f) = %.9f s%s\n",
+		c, d, c - d, c - d < 0 ? ", taken as 0" : "");
+	fprintf(f, "nts-poll:   dispersion = 2^%d (server precision) + 2^%d (ours) + 15e-6 * delay "
+		"= %.9f s\n", precision, CLIENT_PRECISION_LOG2, out->disp);
+}
+
 static void explain_checks(FILE *f, const char *src, const struct nk_nts_response *r,
-	int aead)
+	int aead, const uint8_t *pkt, size_t len)
 {
 	fprintf(f, "nts-poll: %s: checked: version 4, mode 4 (server); origin timestamp = our "
 		"random transmit timestamp; Unique Identifier = ours; NTS Authenticator "
 		"verified with the S2C key (AEAD %d); nothing after the authenticator\n", src, aead);
+	explain_inner(f, pkt, len);
 	fprintf(f, "nts-poll: %s: encrypted fields: %u new cookie(s)%s", src, r->n_cookies,
 		r->n_cookies ? " taken into the jar" : "");
 	if (r->n_cookies_ignored)
@@ -95,10 +181,11 @@ enum px_result px_exchange(struct tp *t, struct nk_session *s, const struct px_o
 	if (o->explain) {
 		fprintf(o->explain, "nts-poll: %s: request (%ld octets, %u cookie placeholder(s), "
 			"%u cookie(s) left in the jar):\n", o->source, rl, ph, s->ncookies);
-		nk_ntp_explain(o->explain, "nts-poll:   > ", req, (size_t)rl, (int64_t)time(NULL));
+		nk_ntp_explain(o->explain, "nts-poll:   > ", req, (size_t)rl, nk_time());
+		explain_minimised(o->explain);
 	}
 
-	clock_gettime(CLOCK_REALTIME, &t1);
+	nk_clock_real(&t1);
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += o->timeout_ms / 1000;
 	deadline.tv_nsec += (long)(o->timeout_ms % 1000) * 1000000L;
@@ -125,6 +212,7 @@ enum px_result px_exchange(struct tp *t, struct nk_session *s, const struct px_o
 			res = PX_ERROR;
 			goto done;
 		}
+		nk_test_restamp(&t4);   /* test builds: the fixed clock (util.h) */
 		if (o->explain) {
 			fprintf(o->explain, "nts-poll: %s: response (%ld octets):\n", o->source, n);
 			nk_ntp_explain(o->explain, "nts-poll:   < ", pkt, (size_t)n, (int64_t)t4.tv_sec);
@@ -168,7 +256,7 @@ enum px_result px_exchange(struct tp *t, struct nk_session *s, const struct px_o
 		/* NK_NTS_OK: an authenticated time response */
 		out->hdr = resp.hdr;
 		if (o->explain)
-			explain_checks(o->explain, o->source, &resp, s->aead);
+			explain_checks(o->explain, o->source, &resp, s->aead, copy, (size_t)n);
 		if (nk_ntp_unsynchronised(&resp.hdr)) {
 			nk_errf(e, "server not synchronised (leap %u, stratum %u): no sample",
 				resp.hdr.leap, resp.hdr.stratum);
@@ -191,6 +279,9 @@ enum px_result px_exchange(struct tp *t, struct nk_session *s, const struct px_o
 			/* RFC 5905 §8: epsilon = 2^server.precision + 2^our.precision + PHI * delay */
 			out->disp = ldexp(1.0, resp.hdr.precision) + ldexp(1.0, CLIENT_PRECISION_LOG2) +
 				PHI * out->delay;
+			if (o->explain)
+				explain_times(o->explain, o->source, t->kind, T1, resp.hdr.rec,
+					resp.hdr.xmt, T4, out, resp.hdr.precision);
 		}
 		res = PX_SAMPLE;
 		goto done;

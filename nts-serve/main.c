@@ -73,7 +73,7 @@ struct nk_rec_writer *nk_serve_log_begin(const char *event)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	nk_clock_real(&ts);
 	nk_recw_begin(&logw, "serve");
 	nk_recw_double(&logw, "t", (double)ts.tv_sec + ts.tv_nsec * 1e-9, 6, 0);
 	nk_recw_str(&logw, "event", event);
@@ -590,8 +590,8 @@ static void udp_service(struct udp_sock *u, uint64_t now_ms)
 			if (mh->msg_flags & MSG_TRUNC)
 				continue;       /* longer than any NTP packet we answer */
 			rctl_len = read_ctl(mh, s, &rx);
-			if (rx.tv_sec == 0)
-				clock_gettime(CLOCK_REALTIME, &rx);
+			if (!nk_test_restamp(&rx) && rx.tv_sec == 0)
+				nk_clock_real(&rx);
 			n = udp_answer(s, r, &rx, now_ms);
 			if (n == 0)
 				continue;

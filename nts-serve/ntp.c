@@ -116,7 +116,7 @@ int nk_serve_status_good(const struct nk_serve_status *st, double now, double ma
 
 static double now_real(struct timespec *ts)
 {
-	clock_gettime(CLOCK_REALTIME, ts);
+	nk_clock_real(ts);
 	return (double)ts->tv_sec + ts->tv_nsec * 1e-9;
 }
 
@@ -156,7 +156,7 @@ static void set_xmt(struct nk_ntp_hdr *h)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	nk_clock_real(&ts);
 	h->xmt = nk_ntp_ts_from_timespec(&ts);
 }
 

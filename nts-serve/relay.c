@@ -343,7 +343,7 @@ static void handle_frame(struct nk_tcp *t, struct nk_tcp_conn *c, struct nk_rela
 	size_t n;
 	long fl;
 
-	clock_gettime(CLOCK_REALTIME, &rx);
+	nk_clock_real(&rx);
 	t->bytes_in += frame_len;
 	if (is_local(t, &f->addr)) {
 		if (t->ntp->explain) {
