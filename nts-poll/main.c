@@ -801,8 +801,9 @@ static long round_once(const struct run_opts *ro, const char *state)
 		S->circuits = circuits_for(ro, S->s.source);
 		if (ro->explain && S->circuits > 1)
 			fprintf(stderr, "nts-poll: %s: %u circuits at once, each its own SOCKS5 "
-				"isolation login, stream and cookies (%u in the jar)\n", S->s.source,
-				S->circuits, S->s.ncookies);
+				"isolation login, stream and cookies (%u in the jar), up to %u sample(s) "
+				"each\n", S->s.source,
+				S->circuits, S->s.ncookies, ro->count);
 		deal_cookies(S, ro);
 		polled++;
 	}
@@ -1080,7 +1081,7 @@ int main(int argc, char **argv)
 	}
 	catch_stop();
 	if (explain)
-		fprintf(stderr, "nts-poll: %zu source(s), %u sample(s) each per circuit, %.1f s apart, "
+		fprintf(stderr, "nts-poll: %zu source(s), %u sample(s) each, %.1f s apart, "
 			"%.1f s timeout; NTP %s\n", nsrc, ro.count, ro.spacing, ro.timeout,
 			ro.tc.relay_host ? "over the TCP relay" :
 			ro.proxy ? (direct ? "through SOCKS5 UDP (direct UDP allowed if refused)" :
