@@ -151,6 +151,16 @@ static int take_sample(const struct nk_rec *rec, double *tout, struct nk_err *e)
 	if (nk_rec_get_u64(rec, "leap", 3, &u, e) < 0)
 		return -1;
 	s.leap = (int)u;
+	/* circuit=K: the path of a source polled over several (absent: 1) */
+	if (nk_rec_get(rec, "circuit") != NULL) {
+		if (nk_rec_get_u64(rec, "circuit", NK_SEL_CIRCUIT_MAX, &u, e) < 0)
+			return -1;
+		if (u == 0) {
+			nk_rec_field_error(rec, "circuit", e, "must be 1 to %d", NK_SEL_CIRCUIT_MAX);
+			return -1;
+		}
+		s.circuit = (int)u;
+	}
 	auth = nk_rec_get(rec, "auth");
 	if (auth == NULL) {
 		nk_rec_field_error(rec, "auth", e, "missing in sample record");
@@ -175,6 +185,11 @@ static int take_sample(const struct nk_rec *rec, double *tout, struct nk_err *e)
 		s.has_window = 1;
 		s.not_before = info[i].not_before;
 		s.not_after = info[i].not_after;
+	}
+	if (s.circuit != 0 && nk_sel_circuit_get(&set.src[i], s.circuit) < 0) {
+		nk_rec_field_error(rec, "circuit", e, "more than %d circuits for source %s in a round",
+			NK_SEL_MAX_CIRCUITS, name);
+		return -1;
 	}
 	if (s.t > info[i].last_t)
 		info[i].last_t = s.t;
@@ -245,8 +260,15 @@ static void explain_result(const struct nk_sel_params *p, const struct nk_sel_re
 			r->low, r->high, r->agree, r->candidates);
 	if (r->ok)
 		fprintf(stderr, "  cluster/combine (11.2.2-3): %zu used, offset %+.6f, jitter %.6f, "
-			"error %.6f, system peer %s\n", r->used, r->offset, r->jitter, r->error,
-			set.src[r->sys].name);
+			"error %.6f, system peer %s\n", r->used, r->rd_offset, r->jitter,
+			r->root_delay / 2 + r->root_disp, set.src[r->sys].name);
+	if (r->ok && r->bounded)
+		fprintf(stderr, "  bound: sample intervals of the %zu agreeing source(s) intersect in "
+			"[%+.6f, %+.6f]: offset %+.6f, error %.6f\n", r->agree, r->blow, r->bhigh,
+			r->offset, r->error);
+	else if (r->ok)
+		fprintf(stderr, "  bound: sample intervals of the agreeing source(s) do not intersect: "
+			"offset and error from the root distance\n");
 }
 
 /* The verdict of one source after nk_sel_run (nts-select(1), --verdicts). */
@@ -287,6 +309,8 @@ static int write_verdicts(const struct nk_sel_params *p, const struct nk_sel_res
 			nk_recw_double(&w, "disp", x->disp, 9, 0);
 			nk_recw_double(&w, "jitter", x->jitter, 9, 0);
 			nk_recw_double(&w, "root-dist", x->rootdist, 9, 0);
+			if (x->paths > 1)
+				nk_recw_u64(&w, "circuits", x->paths);
 			nk_recw_u64(&w, "stratum", (uint64_t)x->best.stratum);
 			nk_recw_u64(&w, "leap", (uint64_t)x->best.leap);
 		}
@@ -365,6 +389,7 @@ static int emit(const struct nk_sel_params *p, struct nk_err *e)
 	nk_recw_double(&w, "root-delay", r.root_delay, 9, 0);
 	nk_recw_double(&w, "root-disp", r.root_disp, 9, 0);
 	nk_recw_str(&w, "refid", refid);
+	nk_recw_str(&w, "bound", r.bounded ? "intersection" : "root-distance");
 	if (nk_recw_end(&w, stdout) < 0) {
 		nk_errf(e, "nts-select: writing the offset record failed: %s", strerror(errno));
 		return NK_EXIT_IO;

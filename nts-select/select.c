@@ -38,6 +38,7 @@ const char *nk_sel_reason_word(enum nk_sel_reason r)
 	case NK_SEL_R_FALSETICKER: return "falseticker";
 	case NK_SEL_R_OUTLIER: return "outlier";
 	case NK_SEL_R_NOMAJORITY: return "no-majority";
+	case NK_SEL_R_CIRCUITS: return "too-many-circuits";
 	}
 	return "unknown";
 }
@@ -61,10 +62,28 @@ int nk_sel_source_get(struct nk_sel_set *s, const char *name)
 	return (int)s->n++;
 }
 
+int nk_sel_circuit_get(struct nk_sel_source *src, int id)
+{
+	size_t i;
+
+	if (id == 0)
+		id = 1;
+	for (i = 0; i < src->ncirc; i++)
+		if (src->circ[i].circuit == id)
+			return (int)i;
+	if (src->ncirc == NK_SEL_MAX_CIRCUITS)
+		return -1;
+	memset(&src->circ[src->ncirc], 0, sizeof src->circ[src->ncirc]);
+	src->circ[src->ncirc].circuit = id;
+	return (int)src->ncirc++;
+}
+
 enum nk_sel_reason nk_sel_add_sample(struct nk_sel_set *s, int idx, const struct nk_sel_sample *smp)
 {
 	struct nk_sel_source *src;
+	struct nk_sel_filter *f;
 	enum nk_sel_reason r = NK_SEL_OK;
+	int c = -1;
 
 	if (idx < 0 || (size_t)idx >= s->n)
 		return NK_SEL_R_UNSYNC;
@@ -83,16 +102,22 @@ enum nk_sel_reason nk_sel_add_sample(struct nk_sel_set *s, int idx, const struct
 	else if (smp->has_window && (smp->t + smp->offset < smp->not_before ||
 			smp->t + smp->offset > smp->not_after))
 		r = NK_SEL_R_CERT;
+	else if (smp->circuit < 0 || smp->circuit > NK_SEL_CIRCUIT_MAX ||
+			(c = nk_sel_circuit_get(src, smp->circuit)) < 0)
+		r = NK_SEL_R_CIRCUITS;
 	if (r != NK_SEL_OK) {
 		src->last_reject = r;
 		return r;
 	}
-	src->stage[src->next] = *smp;
-	if (src->stage[src->next].delay < 0)
-		src->stage[src->next].delay = 0;
-	src->next = (src->next + 1) % NK_SEL_NSTAGE;
-	if (src->nstage < NK_SEL_NSTAGE)
+	f = &src->circ[c];
+	f->stage[f->next] = *smp;
+	if (f->stage[f->next].delay < 0)
+		f->stage[f->next].delay = 0;
+	f->next = (f->next + 1) % NK_SEL_NSTAGE;
+	if (f->nstage < NK_SEL_NSTAGE) {
+		f->nstage++;
 		src->nstage++;
+	}
 	return NK_SEL_OK;
 }
 
@@ -101,8 +126,8 @@ void nk_sel_new_round(struct nk_sel_set *s)
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
+		s->src[i].ncirc = 0;
 		s->src[i].nstage = 0;
-		s->src[i].next = 0;
 		s->src[i].seen = 0;
 		s->src[i].last_reject = NK_SEL_OK;
 	}
@@ -111,7 +136,7 @@ void nk_sel_new_round(struct nk_sel_set *s)
 /* RFC 5905 §10: sort the stages by increasing delay; the first is the
  * estimate; dispersion = sum eps_i / 2^(i+1) with eps_i aged at PHI;
  * jitter = RMS of (theta_0 - theta_j), bounded below by the precision. */
-void nk_sel_clock_filter(struct nk_sel_source *src, double now)
+void nk_sel_clock_filter(struct nk_sel_filter *src, double now)
 {
 	size_t ord[NK_SEL_NSTAGE], i, j, n = src->nstage;
 	double disp = 0, jit = 0, w = 0.5;
@@ -151,7 +176,7 @@ void nk_sel_clock_filter(struct nk_sel_source *src, double now)
 
 /* RFC 5905 A.5.5.2 root_dist(): half the total delay plus the total
  * dispersion plus the peer jitter. */
-double nk_sel_root_dist(const struct nk_sel_source *src, double now)
+double nk_sel_root_dist(const struct nk_sel_filter *src, double now)
 {
 	double d = src->best.root_delay + src->best.delay, age = now - src->best.t;
 
@@ -159,6 +184,113 @@ double nk_sel_root_dist(const struct nk_sel_source *src, double now)
 		d = NK_SEL_MINDISP;
 	return d / 2 + src->best.root_disp + src->disp +
 		NK_SEL_PHI * (age > 0 ? age : 0) + src->jitter;
+}
+
+/* RFC 5905 §8: with the server's clock within its root distance of the
+ * truth, the true offset lies within delay/2 of the sample's offset
+ * (whatever the split of the delay between the two directions), widened by
+ * the server's root distance, the timestamps' precision (disp) and the
+ * drift since (PHI x age); the 2^-20 s floor covers the rounding of
+ * printed records. */
+double nk_sel_sample_radius(const struct nk_sel_sample *x, double now)
+{
+	double age = now - x->t;
+
+	return x->delay / 2 + x->root_delay / 2 + x->root_disp + x->disp +
+		NK_SEL_PHI * (age > 0 ? age : 0) + NK_SEL_PRECISION;
+}
+
+double nk_sel_wmedian(const double *v, const double *w, size_t n)
+{
+	size_t ord[NK_SEL_MAX_CIRCUITS], i, j;
+	double tot = 0, acc = 0;
+
+	if (n == 0)
+		return 0;
+	if (n > NK_SEL_MAX_CIRCUITS)
+		n = NK_SEL_MAX_CIRCUITS;
+	for (i = 0; i < n; i++) {
+		size_t k = i;
+		for (j = i; j > 0 && v[ord[j - 1]] > v[k]; j--)
+			ord[j] = ord[j - 1];
+		ord[j] = k;
+		tot += w[i];
+	}
+	for (i = 0; i + 1 < n; i++) {
+		acc += w[ord[i]];
+		if (acc == tot / 2)
+			return (v[ord[i]] + v[ord[i + 1]]) / 2;
+		if (acc > tot / 2)
+			return v[ord[i]];
+	}
+	return v[ord[n - 1]];
+}
+
+/* One source over its circuits: a clock filter per circuit, the weighted
+ * median of their offsets (weights 1/root distance: a circuit's possible
+ * asymmetry error grows with its delay, and a median lets no single
+ * circuit pull the estimate), the smallest distance that still contains
+ * a circuit's correctness interval, and the intersection of every held
+ * sample's interval. One circuit: exactly the RFC 5905 filter output. */
+void nk_sel_source_filter(struct nk_sel_source *src, double now)
+{
+	double off[NK_SEL_MAX_CIRCUITS], w[NK_SEL_MAX_CIRCUITS];
+	size_t at[NK_SEL_MAX_CIRCUITS], i, k, n = 0, bi = 0;
+	double lo = -INFINITY, hi = INFINITY, theta, wsum = 0, spread = 0, rd;
+	const struct nk_sel_filter *b;
+
+	for (i = 0; i < src->ncirc; i++) {
+		struct nk_sel_filter *f = &src->circ[i];
+		if (f->nstage == 0)
+			continue;
+		nk_sel_clock_filter(f, now);
+		f->rootdist = nk_sel_root_dist(f, now);
+		for (k = 0; k < f->nstage; k++) {
+			const struct nk_sel_sample *x = &f->stage[k];
+			double rad = nk_sel_sample_radius(x, now);
+			if (x->offset - rad > lo)
+				lo = x->offset - rad;
+			if (x->offset + rad < hi)
+				hi = x->offset + rad;
+		}
+		off[n] = f->best.offset;
+		w[n] = 1.0 / f->rootdist;
+		at[n] = i;
+		if (n == 0 || f->rootdist < src->circ[at[bi]].rootdist)
+			bi = n;
+		n++;
+	}
+	src->paths = n;
+	if (n == 0) {
+		memset(&src->best, 0, sizeof src->best);
+		src->disp = src->jitter = src->rootdist = 0;
+		src->bounded = 0;
+		src->low = src->high = 0;
+		return;
+	}
+	b = &src->circ[at[bi]];
+	src->best = b->best;
+	src->disp = b->disp;
+	src->jitter = b->jitter;
+	src->rootdist = b->rootdist;
+	src->bounded = lo <= hi;
+	src->low = lo;
+	src->high = hi;
+	if (n == 1)
+		return;
+	theta = nk_sel_wmedian(off, w, n);
+	for (i = 0; i < n; i++) {
+		const struct nk_sel_filter *f = &src->circ[at[i]];
+		double d = off[i] - theta;
+		spread += w[i] * d * d;
+		wsum += w[i];
+		rd = (d < 0 ? -d : d) + f->rootdist;
+		if (rd < src->rootdist || i == 0)
+			src->rootdist = rd;
+	}
+	spread = nk_sel_sqrt(spread / wsum);
+	src->jitter = nk_sel_sqrt(src->jitter * src->jitter + spread * spread);
+	src->best.offset = theta;
 }
 
 struct edge {
@@ -255,12 +387,13 @@ void nk_sel_run(struct nk_sel_set *s, const struct nk_sel_params *p, struct nk_s
 	r->sys = -1;
 	for (i = 0; i < s->n; i++) {
 		struct nk_sel_source *x = &s->src[i];
-		size_t k;
+		size_t c, k;
 		if (x->seen > 0)
 			r->sources++;
-		for (k = 0; k < x->nstage; k++)
-			if (x->stage[k].t > now)
-				now = x->stage[k].t;
+		for (c = 0; c < x->ncirc; c++)
+			for (k = 0; k < x->circ[c].nstage; k++)
+				if (x->circ[c].stage[k].t > now)
+					now = x->circ[c].stage[k].t;
 	}
 	r->t = now;
 
@@ -277,8 +410,7 @@ void nk_sel_run(struct nk_sel_set *s, const struct nk_sel_params *p, struct nk_s
 			x->reason = x->last_reject;
 			continue;
 		}
-		nk_sel_clock_filter(x, now);
-		x->rootdist = nk_sel_root_dist(x, now);
+		nk_sel_source_filter(x, now);
 		if (!(x->rootdist <= p->max_distance)) {
 			x->reason = NK_SEL_R_DISTANCE;
 			continue;
@@ -400,4 +532,27 @@ void nk_sel_run(struct nk_sel_set *s, const struct nk_sel_params *p, struct nk_s
 	for (i = 1; i < 3; i++)
 		if (2 * (size_t)votes[i] > r->agree)
 			r->leap = (int)i;
+
+	/* the tight bound: the intersection of the sample intervals of every
+	 * survivor of the selection (the truechimers; a falseticker's are not
+	 * trusted); empty, also when one survivor's own is: the root distance */
+	r->rd_offset = theta;
+	low = -INFINITY;
+	high = INFINITY;
+	for (i = 0; i < s->n && low <= high; i++) {
+		const struct nk_sel_source *q = &s->src[i];
+		if (!q->truechimer)
+			continue;
+		if (!q->bounded || q->low > low)
+			low = q->bounded ? q->low : INFINITY;
+		if (q->high < high)
+			high = q->high;
+	}
+	if (low <= high) {
+		r->bounded = 1;
+		r->blow = low;
+		r->bhigh = high;
+		r->offset = low / 2 + high / 2;
+		r->error = high / 2 - low / 2;
+	}
 }

@@ -19,6 +19,18 @@
  *            PSI = sqrt(PSI_s^2 + PSI_p^2); root delay/dispersion of the
  *            system peer as in Figure 25.
  *
+ * Paths (nts-select(1), "Circuits and bounds"): a source polled over
+ * several paths (sample field circuit=K, absent = 1) runs one clock filter
+ * per circuit; the source's offset is the median of the circuits' offsets
+ * weighted by 1/root distance, its root distance the smallest
+ * |offset - circuit offset| + circuit root distance (it holds the truth
+ * when the circuits' do, as they all do for an honest server). Every held sample also gives an interval
+ * that must hold the true offset, [offset -+ (delay/2 + e)], e = the
+ * server's root distance + the sample's dispersion + PHI x age + the
+ * precision floor; their intersection is the source's bound. The result
+ * is the midpoint and half-width of the intersection of the bounds of the
+ * sources combined, or the RFC 5905 root distance when it is empty.
+ *
  * Deviations (documented in nts-select(1)): empty filter stages are not
  * counted as MAXDISP (a one-shot run has only a few samples by design);
  * "now" is the latest sample time of the input, so results depend only on
@@ -43,6 +55,8 @@
 #define NK_SEL_PRECISION   9.5367431640625e-7 /* 2^-20 s: floor for jitter */
 #define NK_SEL_MAXSTRAT    16
 #define NK_SEL_NMIN        3          /* cluster: minimum survivors (RFC 5905 NMIN) */
+#define NK_SEL_MAX_CIRCUITS 16        /* distinct circuits per source and round */
+#define NK_SEL_CIRCUIT_MAX 65535      /* highest circuit number of a sample */
 
 /* Why a sample or a source was not used; nk_sel_reason_word() gives the
  * word written in rejected= lists. */
@@ -55,7 +69,8 @@ enum nk_sel_reason {
 	NK_SEL_R_DISTANCE,      /* root distance above max_distance */
 	NK_SEL_R_FALSETICKER,   /* outside the majority intersection */
 	NK_SEL_R_OUTLIER,       /* pruned by the cluster algorithm */
-	NK_SEL_R_NOMAJORITY     /* no majority clique among the candidates */
+	NK_SEL_R_NOMAJORITY,    /* no majority clique among the candidates */
+	NK_SEL_R_CIRCUITS       /* more than NK_SEL_MAX_CIRCUITS circuits */
 };
 const char *nk_sel_reason_word(enum nk_sel_reason r);
 
@@ -71,18 +86,36 @@ struct nk_sel_sample {
 	int authenticated;      /* 1 when auth=nts */
 	int has_window;         /* 1: not_before/not_after known */
 	double not_before, not_after;
+	int circuit;            /* path it came by, 1..NK_SEL_CIRCUIT_MAX; 0 counts as 1 */
+};
+
+/* One path (circuit) of a source: its clock filter. */
+struct nk_sel_filter {
+	int circuit;
+	struct nk_sel_sample stage[NK_SEL_NSTAGE]; /* ring of accepted samples */
+	size_t nstage, next;
+	/* clock filter output */
+	struct nk_sel_sample best;
+	double disp, jitter, rootdist;
 };
 
 struct nk_sel_source {
 	char name[NK_SEL_NAME];
 	char ntp[264];             /* host:port the samples came from ("" unknown) */
-	struct nk_sel_sample stage[NK_SEL_NSTAGE]; /* ring of accepted samples */
-	size_t nstage, next;
+	struct nk_sel_filter circ[NK_SEL_MAX_CIRCUITS];
+	size_t ncirc;           /* circuits with a filter in this round */
+	size_t nstage;          /* samples held, all circuits */
 	unsigned long seen;     /* samples offered in this round */
 	enum nk_sel_reason last_reject; /* reason of the last refused sample */
-	/* clock filter output (nk_sel_run) */
+	/* output of nk_sel_source_filter (nk_sel_run): best is the filtered
+	 * sample of the circuit with the lowest root distance, its offset
+	 * replaced by the weighted median over the circuits; disp that
+	 * circuit's, jitter with the circuits' spread added */
 	struct nk_sel_sample best;
 	double disp, jitter, rootdist;
+	size_t paths;           /* circuits with a filtered sample */
+	int bounded;            /* 1: the sample intervals intersect in [low, high] */
+	double low, high;
 	enum nk_sel_reason reason;   /* NK_SEL_OK when used */
 	int truechimer, used;
 };
@@ -99,8 +132,11 @@ struct nk_sel_result {
 	double offset;          /* combined THETA */
 	double jitter;          /* system jitter PSI */
 	double root_delay, root_disp;
-	double error;           /* root distance: root_delay/2 + root_disp */
-	double low, high;       /* the intersection interval */
+	double error;           /* half-width of [blow, bhigh] when bounded, else root_delay/2 + root_disp */
+	double low, high;       /* the intersection interval (RFC 5905 11.2.1) */
+	int bounded;            /* 1: offset/error from the sample bounds of the sources used */
+	double blow, bhigh;     /* that intersection, when bounded */
+	double rd_offset;       /* the RFC 5905 combined offset (THETA) */
 	int leap, stratum;
 	size_t sources;         /* sources seen (with at least one sample) */
 	size_t candidates;      /* passed fit() */
@@ -117,7 +153,10 @@ struct nk_sel_set {
 void nk_sel_init(struct nk_sel_set *s);
 /* Index of the source 'name' (created if new), -1 when the table is full. */
 int nk_sel_source_get(struct nk_sel_set *s, const char *name);
-/* Offer one sample. Returns NK_SEL_OK when it entered the source's filter,
+/* Index of the filter of circuit id (1..NK_SEL_CIRCUIT_MAX, 0 = 1) of a
+ * source, created if new; -1 when the source has NK_SEL_MAX_CIRCUITS. */
+int nk_sel_circuit_get(struct nk_sel_source *src, int id);
+/* Offer one sample. Returns NK_SEL_OK when it entered its circuit's filter,
  * else the reason it was refused (also kept in last_reject). */
 enum nk_sel_reason nk_sel_add_sample(struct nk_sel_set *s, int idx, const struct nk_sel_sample *smp);
 /* Start a new round: every window emptied, sources kept. */
@@ -127,8 +166,16 @@ void nk_sel_run(struct nk_sel_set *s, const struct nk_sel_params *p, struct nk_s
 
 /* The building blocks, exposed for the unit tests. */
 double nk_sel_sqrt(double x);
-void nk_sel_clock_filter(struct nk_sel_source *src, double now);
-double nk_sel_root_dist(const struct nk_sel_source *src, double now);
+void nk_sel_clock_filter(struct nk_sel_filter *f, double now);
+double nk_sel_root_dist(const struct nk_sel_filter *f, double now);
+/* Every circuit's filter, their combination and the source's bound. */
+void nk_sel_source_filter(struct nk_sel_source *src, double now);
+/* Weighted median of n values (n >= 1, weights > 0): the value where the
+ * cumulative weight reaches half, the mean of two when it is exactly half. */
+double nk_sel_wmedian(const double *v, const double *w, size_t n);
+/* Half-width of the interval a sample gives for the true offset at 'now':
+ * delay/2 + root_delay/2 + root_disp + disp + PHI x age + precision. */
+double nk_sel_sample_radius(const struct nk_sel_sample *x, double now);
 /* Intersection over n intervals [mid-rad, mid+rad]: returns the number of
  * falsetickers f assumed (>= 0) and sets *low and *high, or -1 when no
  * majority clique exists. */
