@@ -365,7 +365,7 @@ static void explain_leap(const struct offrec *o, const struct nk_leap_decision *
 	double now = o->t + o->offset, day_end;
 	time_t tt = (time_t)now;
 	struct tm tm;
-	char when[32], exp[32];
+	char when[80], exp[80];
 	size_t i;
 	int listed = 0, before = 0;
 
