@@ -17,14 +17,20 @@ mkdir -p "$B" "$ST" "$T_DIR/logs"
 ln -s "$NTSKIT_BIN/nts-select" "$NTSKIT_BIN/nts-adjust" "$B/"
 printf '#!/bin/sh\nexit 0\n' >"$B/nts-ke"
 # nts-poll stand-in: round N (counted in a file) at t = 1700000000 + 64 N
+# (with STUB_FOREVER set, as --follow needs: a round a second until stopped)
 cat >"$B/nts-poll" <<EOF
 #!/bin/sh
-n=\$(cat "$T_DIR/round" 2>/dev/null || echo 0); n=\$((n + 1)); echo \$n >"$T_DIR/round"
-t=\$((1700000000 + 64 * n))
-for k in 0 1 2 3; do
-	for s in a b c; do
-		echo "sample source=\$s ntp=192.0.2.1:123 t=\$t.\${k}00000 offset=+0.01\${k}\${n}0 delay=0.02\${k} disp=0.0001 stratum=2 leap=0 refid=GPS root-delay=0.002 root-disp=0.001 auth=nts via=udp"
+case " \$* " in *" --state "*) ;; *) exit 0 ;; esac   # nts-sync's configuration check
+while :; do
+	n=\$(cat "$T_DIR/round" 2>/dev/null || echo 0); n=\$((n + 1)); echo \$n >"$T_DIR/round"
+	t=\$((1700000000 + 64 * n))
+	for k in 0 1 2 3; do
+		for s in a b c; do
+			echo "sample source=\$s ntp=192.0.2.1:123 t=\$t.\${k}00000 offset=+0.01\${k}\${n}0 delay=0.02\${k} disp=0.0001 stratum=2 leap=0 refid=GPS root-delay=0.002 root-disp=0.001 auth=nts via=udp"
+		done
 	done
+	[ -n "\${STUB_FOREVER:-}" ] || exit 0
+	sleep 1
 done
 EOF
 chmod 755 "$B/nts-ke" "$B/nts-poll"
@@ -86,3 +92,18 @@ sed '/^\[sync\]/,$d' "$T_DIR/sync.conf" >"$T_DIR/nolog.conf"
 rm -f "$LOG" "$LOG.1" "$LOG.2"
 NTSKIT_BIN=$B sh "$SYNC" --config "$T_DIR/nolog.conf" --state-dir "$ST" --dry-run >/dev/null 2>&1
 [ -z "$(ls "$T_DIR/logs")" ] && t_ok "no [sync] log: no log file" || t_fail "no [sync] log: no log file" "$(ls "$T_DIR/logs")"
+
+# --follow: every round is appended too (a round a second, [poll] interval 1s)
+sed 's/^\[select\]$/[poll]\ninterval = 1s\n[select]/' "$T_DIR/sync.conf" >"$T_DIR/follow.conf"
+rm -f "$LOG" "$LOG.1" "$LOG.2"
+STUB_FOREVER=1 NTSKIT_BIN=$B t_bg follow sh "$SYNC" --follow --config "$T_DIR/follow.conf" --state-dir "$ST" --dry-run
+i=0
+while [ ! -f "$LOG.1" ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+t_stop follow
+n=$(cat "$LOG.1" "$LOG" 2>/dev/null | grep -c '^sync .* follow=1 ')
+[ -f "$LOG.1" ] && [ "$n" -ge 2 ] && grep -q '^sample ' "$LOG.1" && grep -q '^offset ' "$LOG.1" &&
+	t_ok "--follow: rounds appended with their samples, rotated ($n sync records)" ||
+	t_fail "--follow: rounds appended, rotated" "$(ls "$T_DIR/logs") $n sync records; $(tail -c 300 "$T_DIR/follow.log")"
+big=0
+for f in "$LOG" "$LOG.1" "$LOG.2"; do [ ! -f "$f" ] || [ "$(wc -c <"$f")" -le $MAX ] || big=1; done
+[ $big -eq 0 ] && t_ok "--follow: log-max holds" || t_fail "--follow: log-max holds" "$(wc -c "$LOG" "$LOG.1" "$LOG.2" 2>&1 | tr '\n' ' ')"
