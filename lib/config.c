@@ -26,10 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum sect { S_NONE, S_PROXY, S_SOURCE, S_KE, S_POLL, S_SELECT, S_ADJUST, S_SERVE, S_COUNT };
+enum sect { S_NONE, S_PROXY, S_SOURCE, S_KE, S_POLL, S_SELECT, S_ADJUST, S_SERVE, S_SYNC, S_COUNT };
 
 static const char *const sect_name[S_COUNT] = {
-	"", "proxy", "source", "ke", "poll", "select", "adjust", "serve",
+	"", "proxy", "source", "ke", "poll", "select", "adjust", "serve", "sync",
 };
 
 enum key {
@@ -44,6 +44,7 @@ enum key {
 	K_V_LISTEN, K_V_KE_LISTEN, K_V_CERT, K_V_KEY, K_V_COOKIE_KEYS, K_V_TCP_LISTEN,
 	K_V_RELAY_ALLOW, K_V_STATUS, K_V_USER, K_V_NTP_SERVER, K_V_NTP_PORT,
 	K_V_RATE, K_V_BURST, K_V_STATUS_MAX_AGE, K_V_ROTATE, K_V_KEEP, K_V_ALLOW, K_V_DENY,
+	K_Y_LOG, K_Y_LOG_MAX, K_Y_LOG_KEEP,
 	K_COUNT
 };
 
@@ -109,6 +110,9 @@ static const struct keydef {
 	[K_V_KEEP] = { S_SERVE, "keep", 0 },
 	[K_V_ALLOW] = { S_SERVE, "allow", 1 },
 	[K_V_DENY] = { S_SERVE, "deny", 1 },
+	[K_Y_LOG] = { S_SYNC, "log", 0 },
+	[K_Y_LOG_MAX] = { S_SYNC, "log-max", 0 },
+	[K_Y_LOG_KEEP] = { S_SYNC, "log-keep", 0 },
 };
 
 struct ctx {
@@ -429,6 +433,8 @@ void nk_cfg_defaults(struct nk_config *c)
 	c->serve.status_max_age = NK_CFG_SERVE_MAX_AGE;
 	c->serve.rotate = NK_COOKIE_ROTATE;
 	c->serve.keep = NK_COOKIE_KEEP;
+	c->sync.log_max = NK_CFG_LOG_MAX;
+	c->sync.log_keep = NK_CFG_LOG_KEEP;
 }
 
 int nk_cfg_isolate(const struct nk_cfg_proxy *p)
@@ -506,7 +512,7 @@ static int enter_section(struct ctx *x, const char *name)
 		for (i = 0; name[i] && i < sizeof shown - 1; i++)
 			shown[i] = (name[i] > ' ' && name[i] < 127) ? name[i] : '?';
 		shown[i] = 0;
-		fail(x, "[%s]: unknown section (known: proxy, source NAME, ke, poll, select, adjust, serve)",
+		fail(x, "[%s]: unknown section (known: proxy, source NAME, ke, poll, select, adjust, serve, sync)",
 			shown);
 		return -1;
 	}
@@ -568,6 +574,33 @@ static int set_uint(struct ctx *x, const char *key, const char *v, uint64_t lo, 
 	}
 	*dst = u;
 	return 0;
+}
+
+/* A size in bytes, DIGITS with an optional suffix k (1024) or M (1024^2),
+ * from lo to hi bytes. */
+static int set_size(struct ctx *x, const char *key, const char *v, uint64_t lo, uint64_t hi, uint64_t *dst)
+{
+	char num[24];
+	size_t n = strlen(v);
+	uint64_t u, mul = 1;
+
+	if (n > 0 && (v[n - 1] == 'k' || v[n - 1] == 'M')) {
+		mul = v[n - 1] == 'k' ? 1024 : 1024 * 1024;
+		n--;
+	}
+	if (n == 0 || n >= sizeof num)
+		goto bad;
+	memcpy(num, v, n);
+	num[n] = 0;
+	if (nk_parse_u64(num, hi / mul, &u) < 0 || u * mul < lo)
+		goto bad;
+	*dst = u * mul;
+	return 0;
+bad:
+	fail(x, "%s %s: '%.40s': must be a size from %llu bytes to %llu M (a whole number, "
+		"suffix k or M)", x->where, key, v, (unsigned long long)lo,
+		(unsigned long long)(hi >> 20));
+	return -1;
 }
 
 /* A decimal number DIGITS[.DIGITS] from lo to hi. */
@@ -983,6 +1016,16 @@ static int set_key(struct ctx *x, const char *name, const char *v)
 			return -1;
 		}
 		c->serve.acl[c->serve.nacl++].allow = k == K_V_ALLOW;
+		break;
+	case K_Y_LOG:
+		r = set_path(x, name, v, c->sync.log);
+		break;
+	case K_Y_LOG_MAX:
+		r = set_size(x, name, v, NK_CFG_LOG_MAX_MIN, NK_CFG_LOG_MAX_MAX, &c->sync.log_max);
+		break;
+	case K_Y_LOG_KEEP:
+		if ((r = set_uint(x, name, v, 1, NK_CFG_LOG_KEEP_MAX, &u)) == 0)
+			c->sync.log_keep = (unsigned)u;
 		break;
 	case K_COUNT:
 		break;

@@ -7,6 +7,7 @@
  *   [select]         nts-select
  *   [adjust]         nts-adjust (panic thresholds with ntpd-rs semantics)
  *   [serve]          nts-serve
+ *   [sync]           nts-sync (the script reads it; the tools check it)
  *
  * Keys are lowercase words joined by '-'. Unknown sections or keys, a key
  * given twice (except the repeatable serve.listen, ke-listen, tcp-listen,
@@ -159,6 +160,18 @@ struct nk_cfg_serve {
 	size_t nacl;
 };
 
+/* [sync]: nts-sync's record log for ntskit-plot (nts-sync(8)) */
+#define NK_CFG_LOG_MAX      (1024 * 1024)       /* log-max default: 1 M */
+#define NK_CFG_LOG_MAX_MIN  1024
+#define NK_CFG_LOG_MAX_MAX  (1024ULL * 1024 * 1024)
+#define NK_CFG_LOG_KEEP     3
+#define NK_CFG_LOG_KEEP_MAX 100
+struct nk_cfg_sync {
+	char log[NK_CFG_PATH];          /* "" : no log */
+	uint64_t log_max;               /* bytes: the log is rotated before it grows past this */
+	unsigned log_keep;              /* rotated files kept: FILE.1 .. FILE.N */
+};
+
 struct nk_config {
 	char path[NK_CFG_PATH];         /* file it came from, "" when none */
 	struct nk_cfg_proxy proxy;
@@ -169,6 +182,7 @@ struct nk_config {
 	struct nk_cfg_select select;
 	struct nk_cfg_adjust adjust;
 	struct nk_cfg_serve serve;
+	struct nk_cfg_sync sync;
 };
 
 /* Fill every field with its documented default. */

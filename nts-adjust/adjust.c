@@ -29,10 +29,23 @@ static void why(struct nk_adj_decision *d, const char *w)
 	snprintf(d->reason, sizeof d->reason, "%s", w);
 }
 
-/* ntpd-rs StepThreshold::is_within: -backward < step < forward, strict. */
-static int within(double step, double forward, double backward)
+/* ntpd-rs StepThreshold::is_within: -backward < step < forward, strict;
+ * after startup single is both bounds; accumulated is a <= bound. */
+void nk_adj_panic_checks(const struct nk_adj_params *p, const struct nk_adj_state *st, double offset,
+	struct nk_adj_check c[NK_ADJ_NCHECK])
 {
-	return step < forward && step > -backward;
+	double a = fabs(offset);
+
+	c[NK_ADJ_CHK_FORWARD] = (struct nk_adj_check){ "startup-forward", "offset < limit",
+		offset, p->panic_startup_forward, !st->started, offset < p->panic_startup_forward };
+	c[NK_ADJ_CHK_BACKWARD] = (struct nk_adj_check){ "startup-backward", "offset > limit",
+		offset, -p->panic_startup_backward, !st->started, offset > -p->panic_startup_backward };
+	c[NK_ADJ_CHK_SINGLE] = (struct nk_adj_check){ "single", "|offset| < limit",
+		a, p->panic_single, st->started, a < p->panic_single };
+	c[NK_ADJ_CHK_ACCUM] = (struct nk_adj_check){ "accumulated", "sum + |offset| <= limit",
+		st->accumulated + a, p->panic_accumulated,
+		st->started && p->panic_accumulated > 0 && isfinite(p->panic_accumulated),
+		st->accumulated + a <= p->panic_accumulated };
 }
 
 static double clampf(double f)
@@ -63,27 +76,19 @@ void nk_adj_decide(const struct nk_adj_params *p, const struct nk_adj_state *st,
 
 	if (fabs(offset) >= p->step_threshold) {
 		/* a step: the panic thresholds decide (ntpd-rs semantics) */
-		if (!st->started) {
-			if (!within(offset, p->panic_startup_forward, p->panic_startup_backward)) {
-				d->action = NK_ADJ_REFUSED;
-				d->refused_panic = 1;
-				why(d, offset > 0 ? "panic-startup-forward" : "panic-startup-backward");
-				return;
-			}
-		} else {
-			if (!within(offset, p->panic_single, p->panic_single)) {
-				d->action = NK_ADJ_REFUSED;
-				d->refused_panic = 1;
-				why(d, "panic-single");
-				return;
-			}
-			if (p->panic_accumulated > 0 && isfinite(p->panic_accumulated) &&
-					st->accumulated + fabs(offset) > p->panic_accumulated) {
-				d->action = NK_ADJ_REFUSED;
-				d->refused_panic = 1;
-				why(d, "panic-accumulated");
-				return;
-			}
+		struct nk_adj_check c[NK_ADJ_NCHECK];
+		int i;
+		nk_adj_panic_checks(p, st, offset, c);
+		for (i = 0; i < NK_ADJ_NCHECK; i++) {
+			if (!c[i].applies || c[i].pass)
+				continue;
+			d->action = NK_ADJ_REFUSED;
+			d->refused_panic = 1;
+			/* at startup the sign says which bound was passed */
+			if (i == NK_ADJ_CHK_FORWARD || i == NK_ADJ_CHK_BACKWARD)
+				i = offset > 0 ? NK_ADJ_CHK_FORWARD : NK_ADJ_CHK_BACKWARD;
+			snprintf(d->reason, sizeof d->reason, "panic-%s", c[i].name);
+			return;
 		}
 		d->action = NK_ADJ_STEP;
 		d->phase = offset;

@@ -76,6 +76,21 @@ struct nk_adj_decision {
 	char reason[96];        /* one word (no spaces) */
 };
 
+/* The panic thresholds as checks (the order nk_adj_decide applies them),
+ * for the decision and for --explain. applies: 0 when the check does not
+ * hold in this state (startup checks after startup, later ones at startup,
+ * an unlimited accumulated threshold); pass: value is within limit (for
+ * startup-backward limit is -backward). */
+enum { NK_ADJ_CHK_FORWARD, NK_ADJ_CHK_BACKWARD, NK_ADJ_CHK_SINGLE, NK_ADJ_CHK_ACCUM, NK_ADJ_NCHECK };
+struct nk_adj_check {
+	const char *name;       /* the reason word after "panic-" */
+	const char *rule;       /* the comparison, in words */
+	double value, limit;
+	int applies, pass;
+};
+void nk_adj_panic_checks(const struct nk_adj_params *p, const struct nk_adj_state *st, double offset,
+	struct nk_adj_check c[NK_ADJ_NCHECK]);
+
 void nk_adj_state_init(struct nk_adj_state *st);
 /* Decide for one offset. pending: phase still being slewed by the kernel
  * (s, 0 when unknown). Does not change st; call nk_adj_commit() once the

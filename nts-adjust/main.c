@@ -4,6 +4,7 @@
  * file for nts-serve. See nts-adjust(8).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,6 +257,181 @@ static int write_adjust(const struct offrec *o, const struct nk_adj_decision *d,
 	return nk_recw_end(&w, stdout);
 }
 
+/* ---- --explain: what would be done with one offset record, and why ---- */
+
+/* what became of the leap-seconds list (set in main) */
+static char leap_src[160] = "not used (--leap-list none)";
+static const struct nk_leap_list *leap_list;
+
+static void fmt_utc(double t, char *out, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* text after first, words wrapped at 72 columns, next lines after indent */
+static void say_wrapped(const char *first, const char *indent, const char *text)
+{
+	size_t col = strlen(first), n;
+	const char *w = text;
+
+	fputs(first, stderr);
+	while (*w != 0) {
+		while (*w == ' ')
+			w++;
+		n = strcspn(w, " ");
+		if (n == 0)
+			break;
+		if (col > strlen(indent) && col + 1 + n > 72) {
+			fprintf(stderr, "\n%s", indent);
+			col = strlen(indent);
+		} else if (col > strlen(first) || (col > strlen(indent) && w != text)) {
+			fputc(' ', stderr);
+			col++;
+		}
+		fwrite(w, 1, n, stderr);
+		col += n;
+		w += n;
+	}
+	fputc('\n', stderr);
+}
+
+static void fmt_limit(double v, char *out, size_t cap)
+{
+	if (isinf(v))
+		snprintf(out, cap, "%sinf", v < 0 ? "-" : "");
+	else
+		snprintf(out, cap, "%.9g", v);
+}
+
+static void explain_checks(const struct nk_adj_params *p, const struct nk_adj_state *st,
+	const struct offrec *o, const struct nk_adj_decision *d)
+{
+	struct nk_adj_check c[NK_ADJ_NCHECK];
+	char lim[32], word[40];
+	int i;
+
+	nk_adj_panic_checks(p, st, o->offset, c);
+	fprintf(stderr, "  panic checks (ntpd-rs thresholds%s), %s:\n",
+		d->action == NK_ADJ_STEP || d->action == NK_ADJ_REFUSED ? "" : "; a slew meets none",
+		st->started ? "past startup" : "at startup (no update yet)");
+	for (i = 0; i < NK_ADJ_NCHECK; i++) {
+		snprintf(word, sizeof word, "panic-%s", c[i].name);
+		fmt_limit(c[i].limit, lim, sizeof lim);
+		fprintf(stderr, "    %-16s %s: %.6f vs %s: %s\n", c[i].name, c[i].rule, c[i].value, lim,
+			c[i].applies ? (c[i].pass ? "pass" : strcmp(d->reason, word) == 0 ?
+			"FAIL, the step is refused" : "FAIL") :
+			i == NK_ADJ_CHK_ACCUM && st->started ? "not checked (no limit)" :
+			st->started ? "not checked (startup only)" : "not checked at startup");
+	}
+}
+
+static void explain_loop(const struct nk_adj_state *st, const struct offrec *o, double pending,
+	const struct nk_adj_decision *d)
+{
+	fprintf(stderr, "  frequency: loop k=%u (updates since its reset), ", st->loop);
+	if (st->last_t != 0)
+		fprintf(stderr, "last update %.3f s ago,\n", o->t - st->last_t);
+	else
+		fprintf(stderr, "no update before,\n");
+	fprintf(stderr, "    kernel slew still pending %+.6f s\n    ", pending);
+	if (strcmp(d->reason, "slew") == 0)
+		fprintf(stderr, "first update of the loop: the phase in full, frequency kept");
+	else if (strcmp(d->reason, "slew-short-interval") == 0)
+		fprintf(stderr, "less than %.0f s since the last update: phase only", NK_ADJ_MIN_INTERVAL);
+	else if (strcmp(d->reason, "slew-fll") == 0)
+		fprintf(stderr, "FLL (up to update %d, or %d once %.0f s have passed since\n"
+			"    the reset): the phase in full,\n"
+			"    frequency += (offset - pending)/(k x interval), k = %u",
+			NK_ADJ_FLL_MAX, NK_ADJ_FLL_MIN, NK_ADJ_FLL_SPAN, st->loop);
+	else if (strcmp(d->reason, "slew-pll") == 0)
+		fprintf(stderr, "PLL (type II, time constant %.0f updates):\n"
+			"    phase %.4f x offset, frequency += (offset - pending)/(%.0f^2 x interval)", NK_ADJ_RPLL,
+			2 / NK_ADJ_RPLL, NK_ADJ_RPLL);
+	else if (d->action == NK_ADJ_STEP)
+		fprintf(stderr, "a step restarts the loop, frequency kept");
+	else
+		fprintf(stderr, "nothing applied, frequency kept");
+	fprintf(stderr, ";\n    frequency %+.6f -> %+.6f ppm (limit +-%.0f)\n", st->freq_ppm, d->freq_ppm,
+		NK_ADJ_MAXFREQ);
+}
+
+static void explain_leap(const struct offrec *o, const struct nk_leap_decision *ld)
+{
+	double now = o->t + o->offset, day_end;
+	time_t tt = (time_t)now;
+	struct tm tm;
+	char when[80], exp[80];
+	size_t i;
+	int listed = 0, before = 0;
+
+	gmtime_r(&tt, &tm);
+	fmt_utc(now, when, sizeof when);
+	fprintf(stderr, "  leap second: the sources' indicator leap=%d (nts-select: the majority of\n"
+		"    its survivors; 0 none, 1 insert, 2 delete, 3 unsynchronised)\n", o->leap);
+	fprintf(stderr, "    day rule: armed only on 30 June or 31 December (UTC); the server time\n"
+		"    is %s: %s\n", when, (tm.tm_mon == 5 && tm.tm_mday == 30) ||
+		(tm.tm_mon == 11 && tm.tm_mday == 31) ? "such a day" : "not such a day");
+	fprintf(stderr, "    leap-seconds list: %s", leap_src);
+	if (leap_list != NULL && leap_list->have) {
+		day_end = (double)(tt - (tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec)) + 86400;
+		for (i = 0; i < leap_list->n; i++) {
+			if (leap_list->e[i].at == day_end) {
+				listed = leap_list->e[i].tai_utc - before;
+				break;
+			}
+			before = leap_list->e[i].tai_utc;
+		}
+		fmt_utc(leap_list->expires, exp, sizeof exp);
+		fprintf(stderr, ", %zu entries,\n    expires %s: %s; a leap second\n"
+			"    at the end of this day: %s", leap_list->n, exp,
+			leap_list->expires > now ? "unexpired, it decides" : "expired, not used",
+			listed > 0 ? "listed, inserted" : listed < 0 ? "listed, deleted" : "not listed");
+	}
+	fprintf(stderr, "\n    -> %s:\n", ld->armed == 1 ? "insert armed" : ld->armed == 2 ?
+		"delete armed" : "nothing armed");
+	say_wrapped("       ", "       ", ld->why);
+}
+
+static void explain_decision(const struct nk_adj_params *p, const struct nk_adj_state *st,
+	const struct offrec *o, double pending, const struct nk_adj_decision *d,
+	const struct nk_leap_decision *ld)
+{
+	char lim[32];
+	double a = o->offset < 0 ? -o->offset : o->offset;
+
+	fprintf(stderr, "nts-adjust: offset record t=%.6f: offset %+.9f s, error %.6f s, stratum %d\n",
+		o->t, o->offset, o->error, o->stratum);
+	fmt_limit(p->step_threshold, lim, sizeof lim);
+	fprintf(stderr, "  action: ");
+	if (strcmp(d->reason, "unsynchronised") == 0)
+		fprintf(stderr, "the sources say they are unsynchronised (leap=3): nothing\n");
+	else if (strcmp(d->reason, "not-newer-than-last-update") == 0)
+		fprintf(stderr, "t is not later than the last update (%.6f): nothing (RFC 5905 11.2.3)\n",
+			st->last_t);
+	else if (d->action == NK_ADJ_SLEW)
+		fprintf(stderr, "|offset| %.6f < step threshold %s: slew (RFC 5905 STEPT)\n", a, lim);
+	else
+		fprintf(stderr, "|offset| %.6f >= step threshold %s: step (RFC 5905 STEPT),\n"
+			"    if the panic checks let it\n", a, lim);
+	explain_checks(p, st, o, d);
+	explain_loop(st, o, pending, d);
+	explain_leap(o, ld);
+	fprintf(stderr, "  so: %s%s", dry_run && d->action != NK_ADJ_NONE &&
+		d->action != NK_ADJ_REFUSED ? "would " : "", d->action == NK_ADJ_REFUSED ?
+		"refuse the step, change nothing" : d->action == NK_ADJ_NONE ? "do nothing" :
+		nk_adj_action_word(d->action));
+	if (d->action == NK_ADJ_SLEW || d->action == NK_ADJ_STEP)
+		fprintf(stderr, " %+.9f s", d->phase);
+	fprintf(stderr, " (reason %s)\n", d->reason);
+	if (dry_run)
+		fprintf(stderr, "  (dry run: the clock and the files are left untouched)\n");
+}
+
 static int parse_dur(const char *flag, const char *v, int allow_inf, double *out)
 {
 	struct nk_err e;
@@ -366,6 +542,9 @@ int main(int argc, char **argv)
 		leap_path = cfg.adjust.leap_list;
 	if (strcmp(leap_path, "none") != 0) {
 		int lr = nk_leap_list_load(&leaps, leap_path, &e);
+		snprintf(leap_src, sizeof leap_src, "%s %s", leap_path, lr < 0 ? "unreadable: not used" :
+			lr == 1 ? "not found: the sources' majority alone decides" : "loaded");
+		leap_list = &leaps;
 		if (lr < 0)
 			fprintf(stderr, "nts-adjust: %s: not used\n", e.msg);
 		else if (explain)
@@ -449,6 +628,8 @@ int main(int argc, char **argv)
 		} else {
 			nk_adj_decide(&p, &st, o.t, o.offset, pending, &d);
 		}
+		if (explain)
+			explain_decision(&p, &st, &o, pending, &d, &ld);
 		if (explain)
 			fprintf(stderr, "nts-adjust: t=%.6f offset %+.9f (pending slew %+.6f): %s, %s; "
 				"phase %+.9f s, freq %+.6f ppm\n", o.t, o.offset, pending,

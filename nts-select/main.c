@@ -235,9 +235,190 @@ static void list_used(char *out, size_t cap, int want_used)
 		snprintf(out, cap, "-");
 }
 
+/* The verdict of one source after nk_sel_run (nts-select(1), --verdicts). */
+static const char *verdict_word(const struct nk_sel_source *x)
+{
+	if (x->seen == 0)
+		return "no-answer";
+	if (x->used)
+		return "selected";
+	if (x->truechimer && x->reason == NK_SEL_OK)
+		return "truechimer";
+	return nk_sel_reason_word(x->reason);
+}
+
+/* ---- --explain ---- */
+
+/* The correctness interval of source x as the intersection saw it
+ * (select.c: offset -/+ root distance); 0 when x was not a candidate. The
+ * one place that knows which fields hold it. */
+static int cand_interval(const struct nk_sel_source *x, double *mid, double *rad)
+{
+	if (x->seen == 0 || x->nstage == 0 || x->reason == NK_SEL_R_DISTANCE)
+		return 0;
+	*mid = x->best.offset;
+	*rad = x->rootdist;
+	return 1;
+}
+
+/* The picture: one row per candidate on a time axis, 72 columns. */
+#define PIC_W 46                /* columns between the two bars */
+
+struct axis {
+	double lo, span, step;  /* plotted range [lo, lo + span], tick step */
+	double scale;           /* seconds -> the unit of the labels */
+	const char *unit;
+};
+
+static int pic_col(const struct axis *a, double v)
+{
+	double c = (v - a->lo) / a->span * (PIC_W - 1) + 0.5;
+
+	if (!(c >= 0))
+		return 0;
+	if (c > PIC_W - 1)
+		return PIC_W - 1;
+	return (int)c;
+}
+
+/* A tick step of 1, 2 or 5 times a power of ten, at least raw. */
+static double nice_step(double raw)
+{
+	double p = 1e-9;
+
+	while (p * 10 <= raw && p < 1e9)
+		p *= 10;
+	if (p >= raw)
+		return p;
+	if (2 * p >= raw)
+		return 2 * p;
+	if (5 * p >= raw)
+		return 5 * p;
+	return 10 * p;
+}
+
+/* The range [lo, hi] with a margin, and a tick step giving 4 to 8 ticks. */
+static void axis_make(struct axis *a, double lo, double hi)
+{
+	double pad;
+
+	if (!(hi - lo > 1e-9)) {
+		lo -= 1e-6;
+		hi += 1e-6;
+	}
+	pad = (hi - lo) * 0.04;
+	a->lo = lo - pad;
+	a->span = hi - lo + 2 * pad;
+	a->step = nice_step(a->span / 8);
+	if (a->step >= 1) {
+		a->scale = 1;
+		a->unit = "s";
+	} else if (a->step >= 1e-3) {
+		a->scale = 1e3;
+		a->unit = "ms";
+	} else {
+		a->scale = 1e6;
+		a->unit = "us";
+	}
+}
+
+static void pic_row(const char *label, const char *row, const char *tail)
+{
+	fprintf(stderr, "  %-9.9s |%.*s|%s%s\n", label, PIC_W, row, *tail ? " " : "", tail);
+}
+
+static void explain_picture(const struct nk_sel_result *r, int have_isect, double low, double high)
+{
+	char row[PIC_W + 1], lab[PIC_W + 16];
+	struct axis a;
+	double mid, rad, lo = 0, hi = 0, k;
+	size_t i;
+	int any = 0, c, last_end = -2;
+
+	for (i = 0; i < set.n; i++) {
+		if (!cand_interval(&set.src[i], &mid, &rad))
+			continue;
+		if (!any || mid - rad < lo)
+			lo = mid - rad;
+		if (!any || mid + rad > hi)
+			hi = mid + rad;
+		any = 1;
+	}
+	if (!any)
+		return;
+	axis_make(&a, lo, hi);
+	fprintf(stderr, "nts-select: the intervals on a time axis, in %s: [--*--] offset -/+\n"
+		"  root distance; [===] the intersection, : its edges; ^ the combined offset\n", a.unit);
+	for (i = 0; i < set.n; i++) {
+		const struct nk_sel_source *x = &set.src[i];
+		int cl, ch, cm, j;
+		if (!cand_interval(x, &mid, &rad))
+			continue;
+		memset(row, ' ', PIC_W);
+		row[PIC_W] = 0;
+		cl = pic_col(&a, mid - rad);
+		ch = pic_col(&a, mid + rad);
+		cm = pic_col(&a, mid);
+		if (have_isect) {
+			row[pic_col(&a, low)] = ':';
+			row[pic_col(&a, high)] = ':';
+		}
+		for (j = cl; j <= ch; j++)
+			row[j] = '-';
+		row[cl] = '[';
+		row[ch] = ']';
+		row[cm] = '*';
+		pic_row(x->name, row, verdict_word(x));
+	}
+	if (have_isect) {
+		int cl = pic_col(&a, low), ch = pic_col(&a, high), j;
+		memset(row, ' ', PIC_W);
+		for (j = cl; j <= ch; j++)
+			row[j] = '=';
+		row[cl] = '[';
+		row[ch] = ']';
+		pic_row("intersect", row, "");
+	}
+	if (r->ok) {
+		memset(row, ' ', PIC_W);
+		row[pic_col(&a, r->offset)] = '^';
+		pic_row("offset", row, "");
+	}
+	/* the axis: a tick (+) at every multiple of the step, labelled below */
+	memset(row, '-', PIC_W);
+	memset(lab, ' ', sizeof lab);
+	k = (double)(long long)(a.lo / a.step);
+	if (k * a.step < a.lo)
+		k += 1;
+	for (; k * a.step <= a.lo + a.span; k++) {
+		char t[24];
+		double v = k * a.step * a.scale;
+		int n, s;
+		c = pic_col(&a, k * a.step);
+		row[c] = '+';
+		if (v > -1e-9 && v < 1e-9)
+			n = snprintf(t, sizeof t, "0");
+		else
+			n = snprintf(t, sizeof t, "%+g%s", v, a.unit);
+		s = c + 1 - n / 2;      /* centred under the tick (the bar is column 0) */
+		if (s < 0)
+			s = 0;
+		if (s <= last_end + 2 || s + n > (int)sizeof lab - 1)
+			continue;       /* no room: the next tick is labelled */
+		memcpy(lab + s, t, (size_t)n);
+		last_end = s + n - 1;
+	}
+	pic_row("", row, "");
+	lab[last_end + 1] = 0;
+	fprintf(stderr, "  %-9s %s\n", "", lab);
+}
+
 static void explain_result(const struct nk_sel_params *p, const struct nk_sel_result *r)
 {
-	size_t i;
+	double mid[NK_SEL_MAX_SOURCES], rad[NK_SEL_MAX_SOURCES], low = 0, high = 0;
+	struct nk_sel_isect_step steps[NK_SEL_MAX_STEPS];
+	size_t i, m = 0, nsteps = 0;
+	int f = -1, first;
 
 	fprintf(stderr, "nts-select: now t=%.6f, %zu source(s) seen\n", r->t, r->sources);
 	for (i = 0; i < set.n; i++) {
@@ -255,9 +436,72 @@ static void explain_result(const struct nk_sel_params *p, const struct nk_sel_re
 			x->used ? "used" : x->truechimer && x->reason == NK_SEL_OK ? "truechimer" :
 			nk_sel_reason_word(x->reason));
 	}
+
+	/* the correctness intervals and the intersection, pass by pass */
+	for (i = 0; i < set.n; i++) {
+		if (!cand_interval(&set.src[i], &mid[m], &rad[m]))
+			continue;
+		if (m == 0)
+			fprintf(stderr, "nts-select: correctness intervals, offset -/+ root distance "
+				"(RFC 5905 11.2.1), s:\n");
+		fprintf(stderr, "  %s: [%+.6f, %+.6f]  offset %+.6f, half-width %.6f\n",
+			set.src[i].name, mid[m] - rad[m], mid[m] + rad[m], mid[m], rad[m]);
+		m++;
+	}
+	if (m > 0) {
+		f = nk_sel_intersect_trace(mid, rad, m, &low, &high, steps, &nsteps);
+		fprintf(stderr, "nts-select: intersection (Marzullo, RFC 5905 11.2.1) of %zu intervals:\n"
+			"  for f = 0, 1, ... falsetickers while 2f < %zu: l, the lowest point, and u,\n"
+			"  the highest, inside %zu - f intervals; found when l <= u and at most f\n"
+			"  midpoints lie outside [l, u]\n", m, m, m);
+	}
+	for (i = 0; i < nsteps; i++) {
+		const struct nk_sel_isect_step *st = &steps[i];
+		int have = st->have_l && st->have_u;
+		fprintf(stderr, "  f=%zu: in %zu of %zu: ", st->f, st->need, m);
+		if (!have)
+			fprintf(stderr, "no point");
+		else
+			fprintf(stderr, "l=%+.6f u=%+.6f, %zu midpoint(s) outside", st->l, st->u, st->d);
+		if (st->ok)
+			fprintf(stderr, ": found\n");
+		else if (have && st->l > st->u)
+			fprintf(stderr, ": empty (l > u)");
+		else if (have)
+			fprintf(stderr, ": more than f");
+		if (st->ok)
+			continue;
+		if (2 * (st->f + 1) < m)
+			fprintf(stderr, "; try f=%zu\n", st->f + 1);
+		else
+			fprintf(stderr, "; f=%zu would leave no majority\n", st->f + 1);
+	}
+	if (m > 0 && f < 0)
+		fprintf(stderr, "  no f < %zu/2 works: no majority clique, no time from this round\n", m);
+	else if (m > 0 && (low != r->low || high != r->high))
+		fprintf(stderr, "  (the selection itself used [%+.6f, %+.6f])\n", r->low, r->high);
 	if (r->candidates > 0 && r->why != NK_SEL_R_NOMAJORITY)
 		fprintf(stderr, "  intersection (RFC 5905 11.2.1): [%+.6f, %+.6f], %zu of %zu agree\n",
 			r->low, r->high, r->agree, r->candidates);
+	/* survivors: the truechimers, and what the cluster step kept of them */
+	if (m > 0 && f >= 0) {
+		fprintf(stderr, "nts-select: survivors (interval meets [l, u]):");
+		for (i = 0, first = 1; i < set.n; i++)
+			if (set.src[i].truechimer) {
+				fprintf(stderr, "%s %s", first ? "" : ",", set.src[i].name);
+				first = 0;
+			}
+		fprintf(stderr, "%s; falsetickers:", first ? " none" : "");
+		for (i = 0, first = 1; i < set.n; i++)
+			if (set.src[i].reason == NK_SEL_R_FALSETICKER) {
+				fprintf(stderr, "%s %s", first ? "" : ",", set.src[i].name);
+				first = 0;
+			}
+		fprintf(stderr, "%s\n", first ? " none" : "");
+		if (r->agree < p->min_agree)
+			fprintf(stderr, "  %zu survivor(s) < min-agree %u: no offset\n", r->agree, p->min_agree);
+	}
+	explain_picture(r, m > 0 && f >= 0, low, high);
 	if (r->ok)
 		fprintf(stderr, "  cluster/combine (11.2.2-3): %zu used, offset %+.6f, jitter %.6f, "
 			"error %.6f, system peer %s\n", r->used, r->rd_offset, r->jitter,
@@ -269,18 +513,6 @@ static void explain_result(const struct nk_sel_params *p, const struct nk_sel_re
 	else if (r->ok)
 		fprintf(stderr, "  bound: sample intervals of the agreeing source(s) do not intersect: "
 			"offset and error from the root distance\n");
-}
-
-/* The verdict of one source after nk_sel_run (nts-select(1), --verdicts). */
-static const char *verdict_word(const struct nk_sel_source *x)
-{
-	if (x->seen == 0)
-		return "no-answer";
-	if (x->used)
-		return "selected";
-	if (x->truechimer && x->reason == NK_SEL_OK)
-		return "truechimer";
-	return nk_sel_reason_word(x->reason);
 }
 
 /* --verdicts: one verdict record per known source, then the round record.

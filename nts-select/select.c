@@ -304,9 +304,17 @@ struct edge {
  * point, d counts midpoints outside [l, u]. */
 int nk_sel_intersect(const double *mid, const double *rad, size_t m, double *low, double *high)
 {
+	return nk_sel_intersect_trace(mid, rad, m, low, high, NULL, NULL);
+}
+
+int nk_sel_intersect_trace(const double *mid, const double *rad, size_t m, double *low, double *high,
+	struct nk_sel_isect_step *steps, size_t *nsteps)
+{
 	struct edge e[3 * NK_SEL_MAX_SOURCES];
 	size_t n = 3 * m, i, j, f;
 
+	if (nsteps != NULL)
+		*nsteps = 0;
 	if (m == 0 || m > NK_SEL_MAX_SOURCES)
 		return -1;
 	for (i = 0; i < m; i++) {
@@ -353,6 +361,17 @@ int nk_sel_intersect(const double *mid, const double *rad, size_t m, double *low
 			}
 			if (e[i].type == 0)
 				d++;
+		}
+		if (steps != NULL && nsteps != NULL && *nsteps < NK_SEL_MAX_STEPS) {
+			struct nk_sel_isect_step *st = &steps[(*nsteps)++];
+			st->f = f;
+			st->need = m - f;
+			st->d = d;
+			st->have_l = have_l;
+			st->have_u = have_u;
+			st->l = l;
+			st->u = u;
+			st->ok = have_l && have_u && d <= f && l <= u;
 		}
 		/* step 5: success when no more midpoints lie outside than the
 		 * falsetickers allowed and the interval is not empty */

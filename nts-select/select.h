@@ -180,5 +180,18 @@ double nk_sel_sample_radius(const struct nk_sel_sample *x, double now);
  * falsetickers f assumed (>= 0) and sets *low and *high, or -1 when no
  * majority clique exists. */
 int nk_sel_intersect(const double *mid, const double *rad, size_t n, double *low, double *high);
+/* One pass of the intersection, for --explain: with f falsetickers assumed,
+ * the lowest (l) and highest (u) points inside need = n - f intervals, and
+ * d, the midpoints outside [l, u]; ok when d <= f and l <= u. */
+struct nk_sel_isect_step {
+	size_t f, need, d;
+	int have_l, have_u, ok;
+	double l, u;
+};
+#define NK_SEL_MAX_STEPS (NK_SEL_MAX_SOURCES / 2 + 1)
+/* nk_sel_intersect, also writing the passes it made into steps (room for
+ * NK_SEL_MAX_STEPS) and their number into *nsteps. */
+int nk_sel_intersect_trace(const double *mid, const double *rad, size_t n, double *low, double *high,
+	struct nk_sel_isect_step *steps, size_t *nsteps);
 
 #endif

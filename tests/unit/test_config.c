@@ -628,6 +628,35 @@ static void test_bad_sources(void **state)
 	BAD(many, 33, "[source s32]: more than 32 sources");
 }
 
+/* [sync]: nts-sync's record log (log, log-max with k/M, log-keep) */
+static void test_sync_log(void **state)
+{
+	struct nk_err e;
+
+	(void)state;
+	nk_cfg_defaults(&cfg);
+	assert_string_equal(cfg.sync.log, "");
+	assert_int_equal(cfg.sync.log_max, 1024 * 1024);
+	assert_int_equal(cfg.sync.log_keep, 3);
+	assert_int_equal(load("[sync]\nlog = /var/log/ntskit/records.log\nlog-max = 64k\nlog-keep = 5\n", &e), 0);
+	assert_string_equal(cfg.sync.log, "/var/log/ntskit/records.log");
+	assert_int_equal(cfg.sync.log_max, 64 * 1024);
+	assert_int_equal(cfg.sync.log_keep, 5);
+	assert_int_equal(load("[sync]\nlog-max = 1024M\n", &e), 0);
+	assert_int_equal(cfg.sync.log_max, 1024ULL * 1024 * 1024);
+	assert_int_equal(load("[sync]\nlog-max = 1024\n", &e), 0);
+	assert_int_equal(cfg.sync.log_max, 1024);
+	BAD("[sync]\nlog-max = 1023\n", 2, "[sync] log-max: '1023': must be a size from 1024 bytes to 1024 M");
+	BAD("[sync]\nlog-max = 1025M\n", 2, "[sync] log-max: '1025M'");
+	BAD("[sync]\nlog-max = 1G\n", 2, "[sync] log-max: '1G'");
+	BAD("[sync]\nlog-max = k\n", 2, "[sync] log-max: 'k'");
+	BAD("[sync]\nlog-max = -1k\n", 2, "[sync] log-max: '-1k'");
+	BAD("[sync]\nlog-max = 18014398509481984k\n", 2, "[sync] log-max");
+	BAD("[sync]\nlog-keep = 0\n", 2, "[sync] log-keep: '0': must be a whole number from 1 to 100");
+	BAD("[sync]\nlog-keep = 101\n", 2, "[sync] log-keep");
+	BAD("[sync]\nlogfile = x\n", 2, "[sync]: unknown key 'logfile'");
+}
+
 static void test_bad_values(void **state)
 {
 	(void)state;
@@ -816,6 +845,7 @@ int main(void)
 		cmocka_unit_test(test_bad_syntax),
 		cmocka_unit_test(test_bad_sources),
 		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_sync_log),
 		cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_missing_file),
