@@ -563,6 +563,39 @@ static int set_duration(struct ctx *x, const char *key, const char *v, int allow
 	return 0;
 }
 
+/* [poll] spacing, interval and timeout: the one definition of their ranges,
+ * for the file and for nts-poll's --spacing, --interval and --timeout (it
+ * sets them through nk_cfg_set). */
+static const struct span {
+	int key;
+	int positive;           /* 1: more than 0; else 0 is allowed */
+	double max;
+	const char *say;        /* max in words, as messages and man pages say it */
+} poll_spans[] = {
+	{ K_O_SPACING, 0, 86400, "1 day" },
+	{ K_O_INTERVAL, 0, 365 * 86400.0, "365 days" },
+	{ K_O_TIMEOUT, 1, 600, "600 s" },
+};
+
+static int set_span(struct ctx *x, const char *key, const char *v, int which, double *dst)
+{
+	const struct span *sp = NULL;
+	double d;
+
+	for (size_t i = 0; i < sizeof poll_spans / sizeof poll_spans[0]; i++)
+		if (poll_spans[i].key == which)
+			sp = &poll_spans[i];
+	if (set_duration(x, key, v, 0, 0, &d) < 0)
+		return -1;
+	if ((sp->positive && d <= 0) || d > sp->max) {
+		fail(x, "%s %s: '%.40s': must be %sat most %s", x->where, key, v,
+			sp->positive ? "more than 0 and " : "", sp->say);
+		return -1;
+	}
+	*dst = d;
+	return 0;
+}
+
 static int set_uint(struct ctx *x, const char *key, const char *v, uint64_t lo, uint64_t hi, uint64_t *dst)
 {
 	uint64_t u;
@@ -862,13 +895,13 @@ static int set_key(struct ctx *x, const char *name, const char *v)
 			c->poll.count = (unsigned)u;
 		break;
 	case K_O_SPACING:
-		r = set_duration(x, name, v, 0, 0, &c->poll.spacing);
+		r = set_span(x, name, v, K_O_SPACING, &c->poll.spacing);
 		break;
 	case K_O_INTERVAL:
-		r = set_duration(x, name, v, 0, 0, &c->poll.interval);
+		r = set_span(x, name, v, K_O_INTERVAL, &c->poll.interval);
 		break;
 	case K_O_TIMEOUT:
-		r = set_duration(x, name, v, 0, 1, &c->poll.timeout);
+		r = set_span(x, name, v, K_O_TIMEOUT, &c->poll.timeout);
 		break;
 	case K_O_LOCK_WAIT:
 		r = set_duration(x, name, v, 0, 0, &c->poll.lock_wait);

@@ -881,9 +881,24 @@ static int recv_certificate(struct nk_tls13 *c, const unsigned char *msg, size_t
 	o.time = c->cfg.time;
 	o.skip_window = c->cfg.skip_window;
 	st = nk_cert_validate(c->cfg.trust, der, der_len, n, &o, &c->cert, &e);
-	if (st != NK_CERT_OK)
+	if (st != NK_CERT_OK) {
+		struct nk_cert_desc d;
+		char vt[32];
+
+		/* what the refused certificate says it is, in words */
+		if (c->cfg.explain != NULL && nk_cert_describe(der[0], der_len[0], &d, NULL) == 0) {
+			fmt_time(nb, sizeof nb, d.not_before);
+			fmt_time(na, sizeof na, d.not_after);
+			fmt_time(vt, sizeof vt, c->cfg.time);
+			say(c, "<- Certificate: %zu certificate(s); leaf subject %s, issuer %s", n,
+				d.subject, d.issuer);
+			say(c, "   leaf is for %s; valid %s to %s (%s%s)", d.names, nb, na,
+				c->cfg.skip_window ? "validity window not checked" : "checked at ",
+				c->cfg.skip_window ? "" : vt);
+		}
 		return fail(c, cert_alert(st), "server certificate refused: %s (%s)",
 			nk_cert_status_str(st), e.msg);
+	}
 	c->cert_ok = 1;
 	nk_tlsks_add(&c->ks, msg, len);
 	fmt_time(nb, sizeof nb, c->cert.not_before);

@@ -343,6 +343,21 @@ static void buf_add(char *out, size_t cap, size_t *pos, const char *s, size_t n)
 	out[*pos] = 0;
 }
 
+/* Bytes as they are when printable ASCII, else as \xHH (a backslash too). */
+static void buf_add_escaped(char *out, size_t cap, size_t *pos, struct span v)
+{
+	for (size_t i = 0; i < v.n; i++) {
+		unsigned char c = v.p[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			buf_add(out, cap, pos, (const char *)&c, 1);
+		} else {
+			char t[8];
+			snprintf(t, sizeof t, "\\x%02x", c);
+			buf_add(out, cap, pos, t, 4);
+		}
+	}
+}
+
 static const struct { unsigned char oid[10]; size_t len; const char *name; } dn_names[] = {
 	{ { 0x55, 0x04, 0x03 }, 3, "CN" },
 	{ { 0x55, 0x04, 0x0a }, 3, "O" },
@@ -400,16 +415,7 @@ static void dn_format(struct span name, char *out, size_t cap)
 				}
 			}
 			buf_add(out, cap, &pos, "=", 1);
-			for (size_t i = 0; i < val.n; i++) {
-				unsigned char c = val.p[i];
-				if (c >= 0x20 && c < 0x7f && c != '\\') {
-					buf_add(out, cap, &pos, (const char *)&c, 1);
-				} else {
-					char t[8];
-					snprintf(t, sizeof t, "\\x%02x", c);
-					buf_add(out, cap, &pos, t, 4);
-				}
-			}
+			buf_add_escaped(out, cap, &pos, val);
 		}
 	}
 	return;
@@ -480,6 +486,59 @@ int nk_cert_window(const unsigned char *der, size_t len, int64_t *not_before, in
 	}
 	*not_before = ci.nb;
 	*not_after = ci.na;
+	return 0;
+}
+
+/* The names a leaf is for, for messages: its subjectAltName dNSNames and
+ * iPAddresses in certificate order, ", "-separated; cut with "..." when
+ * longer than cap. */
+static void san_format(const struct certinfo *ci, char *out, size_t cap)
+{
+	struct span gns, sans = ci->san;
+	size_t pos = 0;
+
+	out[0] = 0;
+	if (!ci->has_san || der_expect(&sans, 0x30, &gns) != 0) {
+		buf_add(out, cap, &pos, "(no subjectAltName)", 19);
+		return;
+	}
+	while (gns.n > 0) {
+		char ip[INET6_ADDRSTRLEN];
+		unsigned tag;
+		struct span v;
+
+		if (der_read(&gns, &tag, &v) != 0)
+			break;
+		if (tag != 0x82 && !(tag == 0x87 && (v.n == 4 || v.n == 16)))
+			continue;       /* other name forms: not what a host name matches */
+		if (pos > 0)
+			buf_add(out, cap, &pos, ", ", 2);
+		if (tag == 0x82)
+			buf_add_escaped(out, cap, &pos, v);
+		else if (inet_ntop(v.n == 4 ? AF_INET : AF_INET6, v.p, ip, sizeof ip) != NULL)
+			buf_add(out, cap, &pos, ip, strlen(ip));
+	}
+	if (pos == 0)
+		buf_add(out, cap, &pos, "(no DNS name or IP address)", 27);
+	if (pos + 1 >= cap && cap > 4)
+		memcpy(out + cap - 4, "...", 4);
+}
+
+int nk_cert_describe(const unsigned char *der, size_t len, struct nk_cert_desc *d, struct nk_err *e)
+{
+	struct certinfo ci;
+	const char *why;
+
+	memset(d, 0, sizeof *d);
+	if (cert_parse(der, len, &ci, &why) != 0) {
+		nk_errf(e, "certificate: %s", why);
+		return -1;
+	}
+	dn_format(ci.subject, d->subject, sizeof d->subject);
+	dn_format(ci.issuer, d->issuer, sizeof d->issuer);
+	san_format(&ci, d->names, sizeof d->names);
+	d->not_before = ci.nb;
+	d->not_after = ci.na;
 	return 0;
 }
 
@@ -1730,8 +1789,11 @@ enum nk_cert_status nk_cert_validate(const struct nk_trust *t,
 		if (m == 0) {
 			if (!leaf.has_san)
 				nk_errf(e, "certificate has no subjectAltName, so it cannot match \"%s\" (no CN fallback)", o->host);
-			else
-				nk_errf(e, "certificate subjectAltName does not match \"%s\"", o->host);
+			else {
+				char names[200];
+				san_format(&leaf, names, sizeof names);
+				nk_errf(e, "certificate is for %s, not %s", names, o->host);
+			}
 			return NK_CERT_BAD_NAME;
 		}
 	}

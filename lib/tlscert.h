@@ -103,7 +103,8 @@ struct nk_certval_result {
  * the anchor on the leaf's SAN dNSName/iPAddress entries (BAD_NAME; other
  * name forms in a critical extension: UNSUPPORTED); the anchor's RSA key
  * size (UNSUPPORTED); leaf may sign and its extKeyUsage, if any,
- * allows serverAuth (BAD_USAGE); host name (BAD_NAME). On NK_CERT_OK the
+ * allows serverAuth (BAD_USAGE); host name (BAD_NAME: "certificate is for
+ * NAMES, not HOST", NAMES as nk_cert_describe gives them). On NK_CERT_OK the
  * result holds the leaf key and window; otherwise e says why in one line.
  * A directly trusted certificate (non-CA anchor, e.g. RFC 8448's "rsa"
  * certificate) validates with host NULL; it has no subjectAltName, so any
@@ -120,6 +121,19 @@ const char *nk_cert_status_str(enum nk_cert_status s);
  * judging anything else: what a server says about its own certificate.
  * 0, or -1 with e set for a certificate that does not parse. */
 int nk_cert_window(const unsigned char *der, size_t len, int64_t *not_before, int64_t *not_after,
+	struct nk_err *e);
+
+/* What one DER certificate says about itself, read without judging it
+ * (for --explain and messages about a refused certificate): subject and
+ * issuer DNs as in nk_certval_result, the subjectAltName DNS names and IP
+ * addresses (", "-separated, "..." when cut; "(no subjectAltName)"), the
+ * validity window. 0, or -1 with e set when it does not parse. */
+struct nk_cert_desc {
+	char subject[256], issuer[256];
+	char names[256];
+	int64_t not_before, not_after;
+};
+int nk_cert_describe(const unsigned char *der, size_t len, struct nk_cert_desc *d,
 	struct nk_err *e);
 
 /* Server side: a certificate chain and its key. */

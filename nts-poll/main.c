@@ -78,9 +78,9 @@ static const char usage[] =
 "                       SOCKS5 isolation login, stream and cookies (samples get\n"
 "                       circuit=K); more than 1 needs stream isolation. auto\n"
 "                       (default): 4 over the relay through Tor, else 1\n"
-"  --spacing SECONDS    between two samples of a source (default 2)\n"
-"  --interval SECONDS   poll again every SECONDS, forever (default: one round)\n"
-"  --timeout SECONDS    for one exchange (default 5)\n"
+"  --spacing SECONDS    between two samples of a source (default 2; at most 1d)\n"
+"  --interval SECONDS   poll every SECONDS, forever (default: once; at most 365d)\n"
+"  --timeout SECONDS    for one exchange (default 5; more than 0, at most 600)\n"
 "  --explain            decode every packet and check in words on stderr\n"
 "  --version            print the version and exit\n"
 "SIGTERM, SIGINT or stdout closed by its reader (EPIPE) end the round after the\n"
@@ -229,16 +229,6 @@ static void die_usage(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\n(see nts-poll --help)\n");
 	exit(NK_EXIT_USAGE);
-}
-
-static double parse_seconds(const char *s, const char *what, int zero_ok)
-{
-	struct nk_err e;
-	double v;
-	if (nk_cfg_parse_duration(s, 0, &v, &e) < 0 || (!zero_ok && v <= 0))
-		die_usage(zero_ok ? "%s: expected a number of seconds >= 0" :
-			"%s: expected a positive number of seconds", what);
-	return v;
 }
 
 static struct source *find_source(const char *name)
@@ -928,9 +918,12 @@ int main(int argc, char **argv)
 	const char *config = NULL, *opt_socks5 = NULL, *opt_user = NULL, *opt_pass = NULL;
 	const char *opt_state = NULL, *opt_relay = NULL, *opt_lockwait = NULL;
 	const char *opt_circuits = NULL;
+	/* --spacing, --interval, --timeout: checked as the [poll] keys are */
+	static const char *const span_key[3] = { "spacing", "interval", "timeout" };
+	const char *opt_span[3] = { NULL, NULL, NULL };
 	int c, explain = 0, direct = 0, status, lock = -1;
 	long count = -1;
-	double spacing = -1, interval = -1, timeout = -1;
+	double interval;
 	struct nk_socks5_proxy proxy;
 	static char relay_host[NK_CFG_HOST];
 	uint16_t relay_port = 0;
@@ -963,9 +956,9 @@ int main(int argc, char **argv)
 			break;
 		}
 		case O_CIRCUITS: opt_circuits = optarg; break;
-		case O_SPACING: spacing = parse_seconds(optarg, "--spacing", 1); break;
-		case O_INTERVAL: interval = parse_seconds(optarg, "--interval", 1); break;
-		case O_TIMEOUT: timeout = parse_seconds(optarg, "--timeout", 0); break;
+		case O_SPACING: opt_span[0] = optarg; break;
+		case O_INTERVAL: opt_span[1] = optarg; break;
+		case O_TIMEOUT: opt_span[2] = optarg; break;
 		case O_LOCKWAIT: opt_lockwait = optarg; break;
 		case O_EXPLAIN: explain = 1; break;
 		case O_HELP: fputs(usage, stdout); return NK_EXIT_OK;
@@ -1005,12 +998,15 @@ int main(int argc, char **argv)
 	if (!ro.circuits_flag)
 		ro.circuits = cfg.poll.circuits;
 	ro.count = count > 0 ? (unsigned)count : (cfg.poll.count ? cfg.poll.count : 4);
-	ro.spacing = spacing >= 0 ? spacing : cfg.poll.spacing;
-	ro.timeout = timeout > 0 ? timeout : (cfg.poll.timeout > 0 ? cfg.poll.timeout : 5);
-	if (interval < 0)
-		interval = cfg.poll.interval;
-	if (ro.timeout > 600 || ro.spacing > 86400 || interval > 31536000)
-		die_usage("%s", "--timeout is at most 600 s, --spacing 86400 s, --interval one year");
+	for (size_t i = 0; i < 3; i++)
+		if (opt_span[i] != NULL && nk_cfg_set(&cfg, "poll", span_key[i], opt_span[i], &e) < 0) {
+			char m[sizeof e.msg + 16];
+			snprintf(m, sizeof m, "--%s: %s", span_key[i], e.msg);
+			die_usage("%s", m);
+		}
+	ro.spacing = cfg.poll.spacing;
+	ro.timeout = cfg.poll.timeout;
+	interval = cfg.poll.interval;
 	ro.explain = explain;
 	direct |= cfg.proxy.direct;
 

@@ -210,10 +210,31 @@ int tp_send(struct tp *t, const uint8_t *pkt, size_t len, struct nk_err *e)
 			nk_errf(e, "%s: %s", t->peer, e2.msg);
 			return TP_ERR;
 		}
+		t->sent++;
 		return 0;
 	}
 	}
 	return TP_ERR;
+}
+
+/* The relay closed the stream. The frame protocol carries no reason: a
+ * relay closes the stream on a destination it refuses (nts-serve(8), TCP
+ * TRANSPORT), so a frame left unanswered is the likely cause. */
+static void relay_closed(const struct tp *t, struct nk_err *e)
+{
+	char dn[300];
+
+	if (t->dec.have) {
+		nk_errf(e, "%s closed the stream in the middle of a frame", t->peer);
+		return;
+	}
+	if (t->sent <= t->answered) {
+		nk_errf(e, "%s closed the stream", t->peer);
+		return;
+	}
+	nk_socks5_addr_format(dn, sizeof dn, &t->dst);
+	nk_errf(e, "%s closed the stream after our frame for %s, unanswered: does it refuse "
+		"that destination? (its log says why: serve event=refused)", t->peer, dn);
 }
 
 long tp_recv(struct tp *t, uint8_t *buf, size_t cap, const struct timespec *deadline,
@@ -252,6 +273,7 @@ long tp_recv(struct tp *t, uint8_t *buf, size_t cap, const struct timespec *dead
 					return TP_DROPPED;
 				}
 				memcpy(buf, f.pkt, f.len);
+				t->answered++;
 				return (long)f.len;
 			}
 			continue;
@@ -291,8 +313,7 @@ long tp_recv(struct tp *t, uint8_t *buf, size_t cap, const struct timespec *dead
 				return TP_ERR;
 			}
 			if (n == 0) {
-				nk_errf(e, "%s closed the connection%s", t->peer,
-					t->dec.have ? " in the middle of a frame" : "");
+				relay_closed(t, e);
 				return TP_ERR;
 			}
 			t->rlen = (size_t)n;

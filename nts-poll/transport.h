@@ -52,6 +52,7 @@ struct tp {
 	struct nk_relay_dec dec;    /* TP_RELAY */
 	uint8_t rbuf[4096];         /* TP_RELAY: bytes read, not yet decoded */
 	size_t rlen, roff;
+	unsigned long sent, answered; /* TP_RELAY: frames sent and frames received */
 	uint8_t fbuf[NK_RELAY_FRAME_MAX];
 	char peer[800];             /* what we talk to, for messages */
 };

@@ -196,7 +196,46 @@ static int sa_unspecified(const struct sockaddr *a)
 	return 0;
 }
 
-/* Is the frame's destination this server? */
+/* Is this address (and port) this server's? */
+static int sa_is_local(const struct nk_tcp *t, const struct sockaddr_storage *ss)
+{
+	const struct sockaddr *s = (const struct sockaddr *)ss;
+	int port = sa_port(s);
+
+	if (sa_unspecified(s))
+		return 1;
+	for (size_t i = 0; i < NK_CFG_MAX_TCP_LISTEN; i++)
+		if (t->laddrlen[i] > 0 && sa_equal(s, (const struct sockaddr *)&t->laddr[i], 1))
+			return 1;
+	for (size_t i = 0; i < t->nlisten; i++) {
+		const struct sockaddr *l = (const struct sockaddr *)&t->listen[i];
+
+		if (sa_equal(s, l, 1))
+			return 1;
+		/* a wildcard listen address: loopback on that port is us */
+		if (sa_unspecified(l) && sa_port(l) == port &&
+		    ((ss->ss_family == AF_INET && (ntohl(((const struct sockaddr_in *)(const void *)ss)->sin_addr.s_addr) >> 24) == 127) ||
+		     (ss->ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr))))
+			return 1;
+	}
+	return 0;
+}
+
+/* "localhost" (RFC 6761 §6.3: always the loopback addresses), with or
+ * without the final dot */
+static int is_localhost(const struct nk_socks5_addr *d)
+{
+	static const char lh[] = "localhost";
+	size_t n = d->len;
+
+	if (n > 0 && d->a[n - 1] == '.')
+		n--;
+	return n == sizeof lh - 1 && strncasecmp((const char *)d->a, lh, n) == 0;
+}
+
+/* Is the frame's destination this server? Names are never resolved here
+ * (a client must not make the relay query DNS): a name is this server when
+ * it is one of the names it is known by (nts-serve(8), TCP TRANSPORT). */
 static int is_local(const struct nk_tcp *t, const struct nk_socks5_addr *d)
 {
 	struct sockaddr_storage ss;
@@ -212,27 +251,22 @@ static int is_local(const struct nk_tcp *t, const struct nk_socks5_addr *d)
 		if (t->own_name != NULL && strlen(t->own_name) == d->len &&
 		    strncasecmp((const char *)d->a, t->own_name, d->len) == 0)
 			return 1;
+		/* localhost:PORT is this server exactly when 127.0.0.1:PORT
+		 * or [::1]:PORT is, as the address would be */
+		if (is_localhost(d)) {
+			struct nk_socks5_addr lo;
+
+			if (nk_socks5_addr_set(&lo, "127.0.0.1", d->port, NULL) == 0 &&
+			    nk_socks5_addr_to_sockaddr(&lo, &ss, &sl) == 0 && sa_is_local(t, &ss))
+				return 1;
+			return nk_socks5_addr_set(&lo, "::1", d->port, NULL) == 0 &&
+				nk_socks5_addr_to_sockaddr(&lo, &ss, &sl) == 0 && sa_is_local(t, &ss);
+		}
 		return d->len > ol && strncasecmp((const char *)d->a + d->len - ol, onion, ol) == 0;
 	}
 	if (nk_socks5_addr_to_sockaddr(d, &ss, &sl) < 0)
 		return 0;
-	if (sa_unspecified((struct sockaddr *)&ss))
-		return 1;
-	for (size_t i = 0; i < NK_CFG_MAX_TCP_LISTEN; i++)
-		if (t->laddrlen[i] > 0 && sa_equal((struct sockaddr *)&ss, (const struct sockaddr *)&t->laddr[i], 1))
-			return 1;
-	for (size_t i = 0; i < t->nlisten; i++) {
-		const struct sockaddr *l = (const struct sockaddr *)&t->listen[i];
-
-		if (sa_equal((struct sockaddr *)&ss, l, 1))
-			return 1;
-		/* a wildcard listen address: loopback on that port is us */
-		if (sa_unspecified(l) && sa_port(l) == d->port &&
-		    ((ss.ss_family == AF_INET && (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127) ||
-		     (ss.ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr))))
-			return 1;
-	}
-	return 0;
+	return sa_is_local(t, &ss);
 }
 
 /* Is the destination on the allow list? Fills the address to send to. */

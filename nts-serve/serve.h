@@ -7,8 +7,9 @@
  * destination, NTP packet). For each frame:
  *   - destination is this server (one of the --listen addresses, a
  *     --tcp-listen address, loopback on the port of a wildcard --listen,
- *     an unspecified address 0.0.0.0 or ::, or any name ending in
- *     ".onion"):
+ *     an unspecified address 0.0.0.0 or ::, the ntp-server name,
+ *     "localhost" on a port where 127.0.0.1 or ::1 is this server, or any
+ *     name ending in ".onion"; names are never resolved per frame):
  *     answered locally by the NTP/NTS code, the answer framed with the
  *     same address;
  *   - destination on --relay-allow (by name as written there, or by one

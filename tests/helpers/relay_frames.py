@@ -3,7 +3,8 @@
 (lib/relay.h: 2-octet length, RFC 1928 §7 UDP header, NTP packet) to
 nts-serve's --tcp-listen port and print what happened, one line:
 
-  plain DSTIP DSTPORT      one 48-octet client request framed to DST:
+  plain DST DSTPORT        one 48-octet client request framed to DST (an
+                           address, or a name sent as ATYP 3):
                            "answer len=N req=M leap=L stratum=S" or "closed"/"timeout"
   many DSTIP DSTPORT N     N frames back to back in one write:
                            "answers=K bytes-out=B bytes-in=C"
@@ -35,6 +36,12 @@ def udp_hdr(ip, port, atyp=1):
 
 
 def frame(ip, port, pkt):
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in ip else socket.AF_INET, ip)
+    except OSError:  # a name: ATYP 3
+        name = ip.encode()
+        body = b"\x00\x00\x00\x03" + bytes([len(name)]) + name + struct.pack("!H", port) + pkt
+        return struct.pack("!H", len(body)) + body
     body = udp_hdr(ip, port, 4 if ":" in ip else 1) + pkt
     return struct.pack("!H", len(body)) + body
 
@@ -85,7 +92,7 @@ def main():
         if body is None:
             print("closed")
             return
-        pkt = body[22:] if ":" in a[0] else body[10:]
+        pkt = body[len(f) - 2 - 48:]  # the answer names the same destination
         print("answer len=%d req=%d leap=%d stratum=%d" % (len(body) + 2, len(f), pkt[0] >> 6, pkt[1]))
     elif case == "many":
         n = int(a[2])

@@ -8,7 +8,9 @@
 #  - the file list: Debian's layout, the conffile, the units, no /usr/local;
 #  - in a throwaway Debian 12 root (made by scripts/install-deps --test with debootstrap,
 #    cached in /var/cache/ntskit; never this machine's own /): install the
-#    previous build, see the _ntskit user and /var/lib/ntskit (0700), the
+#    previous build, see the _ntskit user and /var/lib/ntskit (0711), the
+#    last run that nts-sync writes there as _ntskit readable by check_nts run
+#    as another user (0644), nothing else readable by others, the
 #    units enabled or not, nts-ke --version, systemd-analyze verify on the
 #    installed units; change the conffile; upgrade with apt; the change is
 #    kept; purge: state, user, conffile gone, nothing left running.
@@ -110,8 +112,26 @@ fi
 u=$(in_root getent passwd _ntskit)
 case "$u" in _ntskit:x:*:*:*:/var/lib/ntskit:/usr/sbin/nologin) t_ok "system user _ntskit: $u" ;; *) t_fail "system user _ntskit" "'$u'" ;; esac
 st=$(in_root stat -c '%a %U %G' /var/lib/ntskit 2>&1)
-[ "$st" = "700 _ntskit _ntskit" ] && t_ok "/var/lib/ntskit: $st" || t_fail "/var/lib/ntskit 0700 _ntskit" "$st"
+[ "$st" = "711 _ntskit _ntskit" ] && t_ok "/var/lib/ntskit: $st" || t_fail "/var/lib/ntskit 0711 _ntskit" "$st"
 o=$(in_root nts-ke --version 2>&1) && [ "$o" = "nts-ke $ver" ] && t_ok "installed nts-ke --version: $o" || t_fail "installed nts-ke --version" "$o"
+# check_nts as another user (the nagios user; nobody here) reads the last
+# run that nts-sync wrote as _ntskit under the units' UMask=0077 (a source
+# that refuses the connection: a failed run is a run); that user can
+# neither list the directory nor read anything else in it
+printf '[source refused]\naddress = 127.0.0.1\nke-port = 9\n' >"$R/tmp/last-test.conf"
+in_root sh -c 'umask 077; exec setpriv --reuid=_ntskit --regid=_ntskit --clear-groups nts-sync --dry-run --config /tmp/last-test.conf --state-dir /var/lib/ntskit' >"$T_DIR/sync.out" 2>&1
+as_nobody() { in_root setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+o=$(as_nobody /usr/lib/nagios/plugins/check_nts 2>&1); rc=$?
+case "$rc:$o" in
+[012]:NTS\ *) t_ok "check_nts as nobody reads /var/lib/ntskit/last (exit $rc: ${o%%|*})" ;;
+*) t_fail "check_nts as nobody reads /var/lib/ntskit/last" "exit $rc: $o; nts-sync: $(tail -c 300 "$T_DIR/sync.out" | tr '\n' '|')" ;;
+esac
+st=$(in_root stat -c '%a %U' /var/lib/ntskit/last 2>&1)
+open=$(in_root find /var/lib/ntskit -mindepth 1 -perm /o=rwx ! -name last ! \( -name lock -empty \) -printf '%p %m|' 2>&1)
+[ "$st" = "644 _ntskit" ] && [ -z "$open" ] && ! as_nobody ls /var/lib/ntskit >/dev/null 2>&1 &&
+	t_ok "last 0644 under UMask=0077; nothing else open to others; the directory not listable" ||
+	t_fail "only last is readable by others" "last: $st; open to others: $open; listable: $(as_nobody ls /var/lib/ntskit 2>&1 | tr '\n' ' ')"
+rm -f "$R/tmp/last-test.conf" "$R/var/lib/ntskit/last" "$R/var/lib/ntskit/lock"
 o=$(in_root nts-sync --configured 2>&1); rc=$?
 [ $rc -eq 1 ] && echo "$o" | grep -q 'no \[source' && t_ok "fresh /etc/ntskit.conf: nts-sync --configured says no source (exit 1)" ||
 	t_fail "fresh /etc/ntskit.conf: no source" "exit $rc: $o"

@@ -90,12 +90,19 @@ printf '[source a]\nke-port = 99999\n' >"$T_DIR/bad.conf"
 [ $rc -eq 78 ] && grep -q "bad.conf:2:" "$T_DIR/k4" && t_ok "bad configuration: exit 78, FILE:LINE message" || t_fail "bad configuration" "rc=$rc $(cat "$T_DIR/k4")"
 
 # --- certificates -------------------------------------------------------------
-"$KE" --ca "$PKI/root.crt" --name wrong.test localhost:$CHRONY_KE >/dev/null 2>"$T_DIR/c1"; rc=$?
-[ $rc -eq 2 ] && grep -qi 'name' "$T_DIR/c1" && t_ok "wrong certificate name refused" || t_fail "wrong certificate name refused" "rc=$rc $(cat "$T_DIR/c1")"
-"$KE" --ca "$PKI/untrusted-root.crt" localhost:$CHRONY_KE >/dev/null 2>"$T_DIR/c2"; rc=$?
+# refused certificates: --explain says what the certificate is for and
+# when it is valid, the name mismatch names what it holds
+LEAF="leaf is for localhost, nts\.test, 127\.0\.0\.1, ::1; valid 2025-01-01T00:00:00Z to 2035-01-01T00:00:00Z"
+"$KE" --explain --ca "$PKI/root.crt" --name wrong.test localhost:$CHRONY_KE >/dev/null 2>"$T_DIR/c1"; rc=$?
+[ $rc -eq 2 ] && grep -q 'certificate name mismatch (certificate is for localhost, nts\.test, 127\.0\.0\.1, ::1, not wrong\.test)' "$T_DIR/c1" &&
+  t_ok "wrong certificate name refused, the names it holds said" || t_fail "wrong certificate name refused" "rc=$rc $(cat "$T_DIR/c1")"
+t_grep "--explain: the refused certificate's names and window (name mismatch)" "$T_DIR/c1" "$LEAF \(checked at "
+"$KE" --explain --ca "$PKI/untrusted-root.crt" localhost:$CHRONY_KE >/dev/null 2>"$T_DIR/c2"; rc=$?
 [ $rc -eq 2 ] && grep -qiE 'trust|unknown ca|anchor' "$T_DIR/c2" && t_ok "untrusted CA refused" || t_fail "untrusted CA refused" "rc=$rc $(cat "$T_DIR/c2")"
-"$KE" --ca "$PKI/root.crt" --cert-time 2051222401 localhost:$CHRONY_KE >/dev/null 2>"$T_DIR/c3"; rc=$?
+t_grep "--explain: the refused certificate's names and window (unknown CA)" "$T_DIR/c2" "$LEAF \(checked at "
+"$KE" --explain --ca "$PKI/root.crt" --cert-time 2051222401 localhost:$CHRONY_KE >/dev/null 2>"$T_DIR/c3"; rc=$?
 [ $rc -eq 2 ] && grep -qi 'expired' "$T_DIR/c3" && t_ok "expired certificate (at an injected time) refused" || t_fail "expired certificate refused" "rc=$rc $(cat "$T_DIR/c3")"
+t_grep "--explain: the refused certificate's names and window (expired)" "$T_DIR/c3" "$LEAF \(checked at 2035-01-01T00:00:01Z\)"
 "$KE" --ca "$PKI/root.crt" --cert-time 1700000000 localhost:$CHRONY_KE >/dev/null 2>"$T_DIR/c4"; rc=$?
 [ $rc -eq 2 ] && grep -qiE 'not yet valid|not valid before|before' "$T_DIR/c4" && t_ok "not-yet-valid certificate refused" || t_fail "not-yet-valid certificate refused" "rc=$rc $(cat "$T_DIR/c4")"
 "$KE" --ca "$PKI/root.crt" --cert-time skip-window localhost:$CHRONY_KE >/dev/null 2>"$T_DIR/c5"; rc=$?

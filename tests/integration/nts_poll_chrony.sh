@@ -152,6 +152,16 @@ rc=$?
 t_grep "malformed session: names the line" "$T_DIR/p6.err" 'stdin:1'
 "$POLL" --count 0 </dev/null >/dev/null 2>&1; rc=$?
 [ $rc -eq 64 ] && t_ok "bad --count: exit 64" || t_fail "bad --count: exit 64" "exit $rc"
+# --timeout and [poll] timeout: one range (test_config test_poll_spans has the edges), one message
+"$POLL" --timeout 600.5 </dev/null >/dev/null 2>"$T_DIR/p7.err"; rc=$?
+[ $rc -eq 64 ] && t_ok "--timeout 600.5: exit 64" || t_fail "--timeout 600.5: exit 64" "exit $rc"
+t_grep "--timeout 600.5: the [poll] key's message" "$T_DIR/p7.err" "^nts-poll: --timeout: \[poll\] timeout: '600\.5': must be more than 0 and at most 600 s$"
+printf '[poll]\ntimeout = 600.5\n' >"$T_DIR/t7.conf"
+"$POLL" --config "$T_DIR/t7.conf" </dev/null >/dev/null 2>"$T_DIR/p7c.err"; rc=$?
+[ $rc -eq 78 ] && grep -q ":2: \[poll\] timeout: '600\.5': must be more than 0 and at most 600 s$" "$T_DIR/p7c.err" &&
+  t_ok "[poll] timeout = 600.5: exit 78, the same message" || t_fail "[poll] timeout = 600.5: exit 78, the same message" "exit $rc: $(cat "$T_DIR/p7c.err")"
+"$POLL" --timeout 600 </dev/null >/dev/null 2>&1; rc=$?
+[ $rc -ne 64 ] && t_ok "--timeout 600: accepted" || t_fail "--timeout 600: accepted" "exit $rc"
 
 # 6. --explain: every packet in words, and what was checked
 "$KE" --ca "$CA" localhost:$KE1 2>/dev/null | "$POLL" --count 1 --timeout 2 --explain >"$T_DIR/p8" 2>"$T_DIR/p8.err"

@@ -77,7 +77,7 @@ for f in ntskit-sync.service ntskit.service; do
 	has "$f" User _ntskit && has "$f" Group _ntskit && ! grep -q '^DynamicUser=yes' "$U/$f" &&
 		grep -Eq '^u _ntskit ' "$U/ntskit.sysusers" && t_ok "$f: the static system user _ntskit (sysusers.d)" ||
 		t_fail "$f: the static system user _ntskit (sysusers.d)" "$(grep -E '^(User|Group|DynamicUser)=' "$U/$f" | tr '\n' '|')"
-	has "$f" StateDirectory ntskit && has "$f" StateDirectoryMode 0700 && t_ok "$f: /var/lib/ntskit 0700" || t_fail "$f: /var/lib/ntskit 0700" "StateDirectory/StateDirectoryMode"
+	has "$f" StateDirectory ntskit && has "$f" StateDirectoryMode 0711 && t_ok "$f: /var/lib/ntskit 0711 (last readable by check_nts, secrets 0600)" || t_fail "$f: /var/lib/ntskit 0711" "StateDirectory/StateDirectoryMode"
 	# a configuration with no source: the unit is skipped, never failed or restarted
 	grep -Eq '^ExecCondition=.*nts-sync --configured' "$U/$f" && t_ok "$f: skipped while no source is configured" ||
 		t_fail "$f: skipped while no source is configured" "no ExecCondition=nts-sync --configured"

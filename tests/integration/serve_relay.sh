@@ -1,9 +1,11 @@
 #!/bin/sh
 # nts-serve's TCP transport (nts-serve(8), TCP TRANSPORT): frames for this
-# server answered locally (plain NTP and NTS via nts-poll --relay); a frame
+# server answered locally (plain NTP and NTS via nts-poll --relay; by
+# address, and by the name localhost on our port); a frame
 # for a chrony NTS server on --relay-allow relayed over UDP, the sample
 # verified with chrony's keys (nts-ke against chrony gives the session); a
-# destination not on the list refused (stream closed, `refused` record);
+# destination not on the list refused (stream closed, `refused` record,
+# nts-poll's error names the destination it may have refused);
 # malformed frames close the stream, no crash; a stalled stream is closed
 # at the idle deadline; bytes out <= bytes in.
 # Ports: 21030-21059.
@@ -28,6 +30,9 @@ $FR 127.0.0.1 $TCP plain ::1 $NTP >"$T_DIR/f1v6" 2>&1
 t_grep "ipv6-destination-answered-locally" "$T_DIR/f1v6" '^answer len=72 req=72 leap=0 stratum=2$'
 $FR 127.0.0.1 $TCP plain 0.0.0.0 0 >"$T_DIR/f1b" 2>&1
 t_grep "unspecified-destination-is-local" "$T_DIR/f1b" '^answer len=60 req=60 '
+# by name: localhost on our port is this server, as 127.0.0.1 on it is
+$FR 127.0.0.1 $TCP plain localhost $NTP >"$T_DIR/f1n" 2>&1
+t_grep "localhost-name-answered-locally" "$T_DIR/f1n" '^answer len=66 req=66 leap=0 stratum=2$'
 $FR 127.0.0.1 $TCP many 127.0.0.1 $NTP 50 >"$T_DIR/f2" 2>&1
 t_grep "50-frames-one-write" "$T_DIR/f2" '^answers=50 bytes-out=3000 bytes-in=3000$'
 "$MK" "$K" 127.0.0.1:$NTP 15 >"$T_DIR/s1"
@@ -39,6 +44,11 @@ n=$(grep -c '^sample .*stratum=2 .*auth=nts .*via=tcp-relay' "$T_DIR/p1")
 $FR 127.0.0.1 $TCP plain 127.0.0.1 $OTHER >"$T_DIR/f3" 2>&1
 t_grep "not-allowed-stream-closed" "$T_DIR/f3" '^closed$'
 t_grep "not-allowed-refused-record" "$T_DIR/serve.log" "event=refused transport=tcp client=127\.0\.0\.1:[0-9]+ dst=127\.0\.0\.1:$OTHER reason=destination-not-allowed"
+# nts-poll names the likely cause (the frame protocol carries no reason)
+"$MK" "$K" localhost:$OTHER 15 >"$T_DIR/s3"
+"$POLL" --relay 127.0.0.1:$TCP --count 1 --timeout 2 <"$T_DIR/s3" >/dev/null 2>"$T_DIR/p3.err"
+t_grep "nts-poll-names-refused-destination" "$T_DIR/p3.err" "relay 127\.0\.0\.1:$TCP closed the stream after our frame for localhost:$OTHER, unanswered: does it refuse that destination\? \(its log says why: serve event=refused\)"
+t_grep "localhost-other-port-refused" "$T_DIR/serve.log" "event=refused transport=tcp client=127\.0\.0\.1:[0-9]+ dst=localhost:$OTHER reason=destination-not-allowed"
 
 # 3. malformed frames: the stream is closed, the server lives on
 for c in short-len huge-len rsv frag atyp trailing-garbage truncated-addr; do

@@ -806,6 +806,44 @@ static void test_set(void **state)
 	assert_string_equal(e.msg, "[ke]: unknown key 'nope'");
 }
 
+/* [poll] spacing, interval, timeout: one range each, the same for the file
+ * and for nts-poll's flags (which go through nk_cfg_set), at the edges */
+static void test_poll_spans(void **state)
+{
+	static const struct { const char *key, *v; int ok; double want; } c[] = {
+		{ "spacing", "0", 1, 0 }, { "spacing", "86400", 1, 86400 }, { "spacing", "1d", 1, 86400 },
+		{ "spacing", "86400.001", 0, 0 }, { "spacing", "2d", 0, 0 },
+		{ "interval", "0", 1, 0 }, { "interval", "365d", 1, 31536000 },
+		{ "interval", "31536000.5", 0, 0 }, { "interval", "366d", 0, 0 },
+		{ "timeout", "0.001", 1, 0.001 }, { "timeout", "600", 1, 600 }, { "timeout", "10m", 1, 600 },
+		{ "timeout", "0", 0, 0 }, { "timeout", "600.001", 0, 0 }, { "timeout", "11m", 0, 0 },
+	};
+	struct nk_err e;
+	char text[80], want[120];
+	(void)state;
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		const char *say = c[i].key[0] == 's' ? "must be at most 1 day" :
+			c[i].key[0] == 'i' ? "must be at most 365 days" : "must be more than 0 and at most 600 s";
+		double got;
+
+		nk_cfg_defaults(&cfg);
+		snprintf(want, sizeof want, "[poll] %s: '%s': %s", c[i].key, c[i].v, say);
+		assert_int_equal(nk_cfg_set(&cfg, "poll", c[i].key, c[i].v, &e), c[i].ok ? 0 : -1);
+		if (!c[i].ok) {
+			assert_string_equal(e.msg, want);
+		} else {
+			got = c[i].key[0] == 's' ? cfg.poll.spacing : c[i].key[0] == 'i' ? cfg.poll.interval : cfg.poll.timeout;
+			assert_true(got == c[i].want);
+		}
+		/* the file: the same verdict, the same message after "PATH:LINE: " */
+		snprintf(text, sizeof text, "[poll]\n%s = %s\n", c[i].key, c[i].v);
+		if (c[i].ok)
+			assert_int_equal(load(text, &e), 0);
+		else
+			BAD(text, 2, want);
+	}
+}
+
 static void test_missing_file(void **state)
 {
 	struct nk_err e;
@@ -848,6 +886,7 @@ int main(void)
 		cmocka_unit_test(test_sync_log),
 		cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_set),
+		cmocka_unit_test(test_poll_spans),
 		cmocka_unit_test(test_missing_file),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -104,7 +104,14 @@ static void test_local(void **state)
 	t.own_name = NULL;
 	a = addr("onion", 123);       assert_false(is_local(&t, &a));
 	a = addr("xonion", 123);      assert_false(is_local(&t, &a));
-	a = addr("localhost", 123);   assert_false(is_local(&t, &a));
+	/* localhost is this server exactly when its loopback address is */
+	a = addr("localhost", 123);   assert_true(is_local(&t, &a));   /* 127.0.0.1:123 is a listen address */
+	a = addr("LocalHost.", 4123); assert_true(is_local(&t, &a));   /* loopback on a wildcard listen port */
+	a = addr("localhost", 4460);  assert_true(is_local(&t, &a));   /* the TCP address */
+	a = addr("localhost", 124);   assert_false(is_local(&t, &a));
+	a = addr("localhost", 11123); assert_false(is_local(&t, &a));  /* on the allow list: relayed */
+	a = addr("localhostx", 123);  assert_false(is_local(&t, &a));
+	a = addr("x.localhost", 123); assert_false(is_local(&t, &a));
 }
 
 static void test_allowed(void **state)

@@ -224,6 +224,51 @@ static void test_names(void **s)
 	assert_int_equal(chk("cnonly", NULL, T_NOW, 0), NK_CERT_OK);
 }
 
+/* What a refused certificate is for: the name mismatch message names the
+ * leaf's DNS names and IP addresses; nk_cert_describe reads them and the
+ * window of any certificate (expired, untrusted too) without judging it. */
+static void test_describe(void **s)
+{
+	(void)s;
+	struct nk_certval_result res;
+	struct nk_err e = { "" };
+	assert_int_equal(check_chain("wrongname.fullchain.pem", "wrongname.key", 0, "c.example", T_NOW, 0, &res, &e),
+		NK_CERT_BAD_NAME);
+	assert_string_equal(e.msg, "certificate is for wrong.test, not c.example");
+	assert_int_equal(check_chain("ec256.fullchain.pem", "ec256.sec1.key", 0, "127.0.0.2", T_NOW, 0, &res, &e),
+		NK_CERT_BAD_NAME);
+	assert_string_equal(e.msg, "certificate is for localhost, nts.test, 127.0.0.1, ::1, not 127.0.0.2");
+
+	static const struct { const char *name, *names; int64_t nb, na; } c[] = {
+		{ "expired", "localhost, nts.test, 127.0.0.1, ::1", T_2020, T_2021 },
+		{ "untrusted", "localhost, nts.test, 127.0.0.1, ::1", 0, 0 },
+		{ "cnonly", "(no subjectAltName)", 0, 0 },
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		struct nk_server_cred cr;
+		struct nk_cert_desc d;
+		char key[64];
+		snprintf(key, sizeof key, "%s.key", c[i].name);
+		if (access(P(key), R_OK) != 0)
+			snprintf(key, sizeof key, "%s.pkcs8.key", c[i].name);
+		char chain[64];
+		snprintf(chain, sizeof chain, "%s.fullchain.pem", c[i].name);
+		assert_int_equal(nk_server_cred_load(&cr, P(chain), P(key), &e), 0);
+		assert_int_equal(nk_cert_describe(cr.chain[0].data, cr.chain[0].data_len, &d, &e), 0);
+		assert_string_equal(d.names, c[i].names);
+		assert_non_null(strstr(d.subject, "CN=localhost"));
+		if (c[i].nb != 0) {
+			assert_int_equal(d.not_before, c[i].nb);
+			assert_int_equal(d.not_after, c[i].na);
+		}
+		assert_true(d.not_before < d.not_after);
+		nk_server_cred_free(&cr);
+	}
+	struct nk_cert_desc d;
+	static const unsigned char junk[] = { 0x30, 0x03, 0x02, 0x01, 0x00 };
+	assert_int_equal(nk_cert_describe(junk, sizeof junk, &d, &e), -1);
+}
+
 static void test_untrusted_usage(void **s)
 {
 	(void)s;
@@ -659,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_expired_notyet),
 		cmocka_unit_test(test_skip_window),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_untrusted_usage),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_rfc8448_cert),
