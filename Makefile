@@ -162,6 +162,15 @@ fuzz: $(FUZZ_BIN)
 demo: all
 	sh scripts/demo
 
+# issue 14's seed deployment on loopback under faults for SOAK_MINUTES
+# (default 10; or SOAK_ROUNDS rounds of SOAK_INTERVAL s): scripts/soak, which
+# prints its checks and figures. Not part of make check (tests/integration/
+# soak.sh runs a short one there).
+SOAK_MINUTES ?= 10
+soak: all $(B)/tests/helpers/vclock_shim.so $(B)/tests/helpers/nostamp_shim.so
+	SOAK_MINUTES='$(SOAK_MINUTES)' SOAK_ROUNDS='$(SOAK_ROUNDS)' SOAK_INTERVAL='$(SOAK_INTERVAL)' \
+	  NTSKIT_BIN=$(CURDIR)/$(B)/bin NTSKIT_HELPERS=$(CURDIR)/$(B)/tests/helpers sh scripts/soak
+
 # tests/bench/tor_path.sh runs the client tools under libfaketime with nostamp_shim.so
 bench: all $(SHIM_SO)
 	sh tests/bench/run $(B)
@@ -226,4 +235,4 @@ deb-check: all
 clean:
 	rm -rf build
 
-.PHONY: all tests check ct ct-build ct-drivers hooks-tools hooks-build fuzz bench demo install clean deb deb-check
+.PHONY: all tests check ct ct-build ct-drivers hooks-tools hooks-build fuzz bench demo soak install clean deb deb-check
