@@ -348,7 +348,8 @@ static void explain_picture(const struct nk_sel_result *r, int have_isect, doubl
 		return;
 	axis_make(&a, lo, hi);
 	fprintf(stderr, "nts-select: the intervals on a time axis, in %s: [--*--] offset -/+\n"
-		"  root distance; [===] the intersection, : its edges; ^ the combined offset\n", a.unit);
+		"  root distance; [===] the intersection, : its edges; [###] the bound (the\n"
+		"  sample intervals' intersection); ^ the combined offset\n", a.unit);
 	for (i = 0; i < set.n; i++) {
 		const struct nk_sel_source *x = &set.src[i];
 		int cl, ch, cm, j;
@@ -378,6 +379,15 @@ static void explain_picture(const struct nk_sel_result *r, int have_isect, doubl
 		row[cl] = '[';
 		row[ch] = ']';
 		pic_row("intersect", row, "");
+	}
+	if (r->ok && r->bounded) {
+		int cl = pic_col(&a, r->blow), ch = pic_col(&a, r->bhigh), j;
+		memset(row, ' ', PIC_W);
+		for (j = cl; j <= ch; j++)
+			row[j] = '#';
+		row[cl] = '[';
+		row[ch] = ']';
+		pic_row("bound", row, "");
 	}
 	if (r->ok) {
 		memset(row, ' ', PIC_W);

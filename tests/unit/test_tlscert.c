@@ -45,7 +45,7 @@ static const char *P(const char *name)
 	static char buf[4][600];
 	static int k;
 	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof buf[k], "%s/%s", pki, name);
+	snprintf(buf[k], sizeof buf[k], "%.511s/%.80s", pki, name);
 	return buf[k];
 }
 
