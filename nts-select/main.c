@@ -327,6 +327,21 @@ static void pic_row(const char *label, const char *row, const char *tail)
 	fprintf(stderr, "  %-9.9s |%.*s|%s%s\n", label, PIC_W, row, *tail ? " " : "", tail);
 }
 
+/* a row holding only [lo, hi] drawn as [ccc] */
+static void pic_span(const struct axis *a, const char *label, double lo, double hi, char c)
+{
+	char row[PIC_W + 1];
+	int cl = pic_col(a, lo), ch = pic_col(a, hi), j;
+
+	memset(row, ' ', PIC_W);
+	row[PIC_W] = 0;
+	for (j = cl; j <= ch; j++)
+		row[j] = c;
+	row[cl] = '[';
+	row[ch] = ']';
+	pic_row(label, row, "");
+}
+
 static void explain_picture(const struct nk_sel_result *r, int have_isect, double low, double high)
 {
 	char row[PIC_W + 1], lab[PIC_W + 16];
@@ -371,24 +386,10 @@ static void explain_picture(const struct nk_sel_result *r, int have_isect, doubl
 		row[cm] = '*';
 		pic_row(x->name, row, verdict_word(x));
 	}
-	if (have_isect) {
-		int cl = pic_col(&a, low), ch = pic_col(&a, high), j;
-		memset(row, ' ', PIC_W);
-		for (j = cl; j <= ch; j++)
-			row[j] = '=';
-		row[cl] = '[';
-		row[ch] = ']';
-		pic_row("intersect", row, "");
-	}
-	if (r->ok && r->bounded) {
-		int cl = pic_col(&a, r->blow), ch = pic_col(&a, r->bhigh), j;
-		memset(row, ' ', PIC_W);
-		for (j = cl; j <= ch; j++)
-			row[j] = '#';
-		row[cl] = '[';
-		row[ch] = ']';
-		pic_row("bound", row, "");
-	}
+	if (have_isect)
+		pic_span(&a, "intersect", low, high, '=');
+	if (r->ok && r->bounded)
+		pic_span(&a, "bound", r->blow, r->bhigh, '#');
 	if (r->ok) {
 		memset(row, ' ', PIC_W);
 		row[pic_col(&a, r->offset)] = '^';
