@@ -10,6 +10,10 @@
 ST=$NTSKIT_TOP/scripts/ntskit-status
 D=$T_DIR/state; mkdir -p "$D"
 now=$(date +%s)
+# ages the view computes from its own clock: BASE seconds when the files were
+# written, up to BASE + however long this machine took to get to the check
+# (a loaded CI runner took 3 s once)
+ages() { late=$(($(date +%s) - now)); a=$1; r=$1; while [ $a -lt $(($1 + late)) ]; do a=$((a + 1)); r="$r|$a"; done; echo "($r)"; }
 cat >"$D/last" <<EOF
 verdict t=$now.5 source=ptb verdict=selected samples=4 offset=+0.000120000 delay=0.031000000 disp=0.000100000 jitter=0.000001000 root-dist=0.016000000 stratum=1 leap=0 last=$((now - 14)).400000 via=socks5-udp
 verdict t=$now.5 source=netnod verdict=falseticker samples=4 offset=+0.300000000 delay=0.012000000 disp=0.000100000 jitter=0.000001000 root-dist=0.007000000 stratum=1 leap=0 last=$((now - 3)).400000 via=tcp-relay
@@ -32,11 +36,11 @@ echo "adjust-state started=1 created=1700000000.000000 accumulated=0.500000000 f
 sh "$ST" --state-dir "$D" >"$T_DIR/out" 2>"$T_DIR/err"; rc=$?
 [ $rc -eq 0 ] && t_ok "table: exit 0" || t_fail "table: exit 0" "exit $rc: $(cat "$T_DIR/err")"
 t_grep "header: a follow round, interval, age" "$T_DIR/out" "^ntskit status from $D/last \\(round of nts-sync --follow, interval 64 s, [0-9]+s ago\\)\$"
-t_grep "ptb: selected, offset, delay, error bar, age 14s, 4 samples, 3 cookies, NTS-KE 3h ago, socks5-udp" "$T_DIR/out" '^  \* ptb +selected +\+0\.000120000 +0\.031000000 +0\.016000000 +1[45]s +4 +3 +3h +socks5-udp$'
-t_grep "netnod: falseticker (x), over the TCP relay, no session: cookies -" "$T_DIR/out" '^  x netnod +falseticker +\+0\.300000000 +0\.012000000 +0\.007000000 +[34]s +4 +- +- +tcp-relay$'
+t_grep "ptb: selected, offset, delay, error bar, age 14s, 4 samples, 3 cookies, NTS-KE 3h ago, socks5-udp" "$T_DIR/out" '^  \* ptb +selected +\+0\.000120000 +0\.031000000 +0\.016000000 +'"$(ages 14)"'s +4 +3 +3h +socks5-udp$'
+t_grep "netnod: falseticker (x), over the TCP relay, no session: cookies -" "$T_DIR/out" '^  x netnod +falseticker +\+0\.300000000 +0\.012000000 +0\.007000000 +'"$(ages 3)"'s +4 +- +- +tcp-relay$'
 t_grep "far: too far (~ distance)" "$T_DIR/out" '^  ~ far +distance +.* 2\.000000000 '
 t_grep "sidn: no answer, 0 cookies, NTS-KE 2d ago" "$T_DIR/out" '^  \? sidn +no-answer +- +- +- +- +0 +0 +2d +-$'
-t_grep "quiet: in the session file only: no-answer" "$T_DIR/out" '^  \? quiet +no-answer .* 1 +60s +-$'
+t_grep "quiet: in the session file only: no-answer" "$T_DIR/out" '^  \? quiet +no-answer .* 1 +'"$(ages 60)"'s +-$'
 t_grep "combined offset, error, agreement" "$T_DIR/out" '^Combined: +offset \+0\.000120000 s, error 0\.016000000 s, 1 of 3 sources agree, stratum 2, leap 0$'
 t_grep "frequency" "$T_DIR/out" '^Frequency: +-12\.500000 ppm$'
 t_grep "last action and reason" "$T_DIR/out" '^Last action: slew \(slew-pll\), measured offset \+0\.000120000 s$'
@@ -49,7 +53,7 @@ awk 'NR > 2 && NF >= 10 && $3 ~ /^[a-z]/ && /^  [*x~?+-] / { n = index($0, " " $
 # --records
 sh "$ST" --state-dir "$D" --records >"$T_DIR/rec" 2>"$T_DIR/err"; rc=$?
 [ $rc -eq 0 ] && t_ok "--records: exit 0" || t_fail "--records: exit 0" "exit $rc: $(cat "$T_DIR/err")"
-t_grep "--records: status-source for ptb" "$T_DIR/rec" '^status-source source=ptb verdict=selected samples=4 offset=\+0\.000120000 delay=0\.031000000 root-dist=0\.016000000 age=1[45] cookies=3 ke-age=1080[0-9] via=socks5-udp$'
+t_grep "--records: status-source for ptb" "$T_DIR/rec" '^status-source source=ptb verdict=selected samples=4 offset=\+0\.000120000 delay=0\.031000000 root-dist=0\.016000000 age='"$(ages 14)"' cookies=3 ke-age='"$(ages 10800)"' via=socks5-udp$'
 t_grep "--records: status-source for sidn, no filter values" "$T_DIR/rec" '^status-source source=sidn verdict=no-answer samples=0 cookies=0 ke-age=[0-9]+$'
 t_grep "--records: status-system" "$T_DIR/rec" "^status-system t=$now age=[0-9]+ status=0 stale=0 offset=\\+0\\.000120000 error=0\\.016000000 agree=1 sources=3 stratum=2 leap=0 action=slew action-reason=slew-pll freq-ppm=-12\\.500000 started=1 accumulated=0\\.500000000 steps=1 panic=0 follow=1 interval=64 dry-run=0\$"
 # the records are the project's: nts-select reads and passes them unchanged
