@@ -18,6 +18,8 @@
 #    round; a run that fails (bad configuration, unreadable adjust state, no
 #    session, a dead stage) still writes a sync record saying so and why;
 #    ntskit-status reads the follow state without the network.
+#  - a session of a source no longer configured is dropped, under the
+#    session file's lock (FILE.lock), never while another program holds it.
 # Ports: 127.0.0.1:21200-21209.
 . "$NTSKIT_TOP/tests/lib.sh"
 . "$NTSKIT_TOP/tests/peers/chrony.sh"
@@ -167,6 +169,23 @@ sh "$SYNC" --config "$CONF" --state-dir "$SD" --dry-run >"$T_DIR/o3b" 2>"$T_DIR/
 [ $rc -eq 0 ] && t_ok "expired certificate window: exit 0" || t_fail "expired certificate window: exit 0" "exit $rc: $(head -c 300 "$T_DIR/e3b" | tr '\n' '|')"
 t_grep "expired certificate window: nts-ke for that source only" "$T_DIR/e3b" '^nts-sync: nts-ke for: one$'
 grep -q '^session source=one .* not-after=1600000000' "$SD/sessions" && t_fail "expired certificate window: session replaced" "old window kept" || t_ok "expired certificate window: session replaced"
+
+# --- a source no longer configured: its session is dropped, under FILE.lock ---
+# Another program holds the session file's lock for 1.5 s when nts-sync
+# starts; the prune must wait for it (the file's inode does not change while
+# the lock is held) and then drop the session of the source that is gone.
+sed -n 's/^session source=one /session source=gone /p' "$SD/sessions" >>"$SD/sessions"
+grep -q '^session source=gone ' "$SD/sessions" || t_fail "test setup" "no session for source gone"
+rm -f "$T_DIR/ino.before" "$T_DIR/ino.after"
+flock "$SD/sessions.lock" sh -c 'ls -i "$0/sessions" >"$1.tmp"; mv "$1.tmp" "$1"; sleep 1.5; ls -i "$0/sessions" >"$2"' "$SD" "$T_DIR/ino.before" "$T_DIR/ino.after" &
+hp=$!
+i=0; while [ ! -s "$T_DIR/ino.before" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+sh "$SYNC" --config "$CONF" --state-dir "$SD" --dry-run >"$T_DIR/o3c" 2>"$T_DIR/e3c"; rc=$?
+wait $hp
+[ $rc -eq 0 ] && t_ok "removed source: exit 0" || t_fail "removed source: exit 0" "exit $rc: $(head -c 300 "$T_DIR/e3c" | tr '\n' '|')"
+grep -q '^session source=gone ' "$SD/sessions" && t_fail "removed source: its session dropped" "still there" || t_ok "removed source: its session dropped"
+cmp -s "$T_DIR/ino.before" "$T_DIR/ino.after" && t_ok "removed source: the session file not replaced while another program held its lock" ||
+	t_fail "removed source: the session file not replaced while the lock was held" "$(cat "$T_DIR/ino.before") -> $(cat "$T_DIR/ino.after")"
 
 # --- --quiet (cron): silent when all is well, everything on stderr when not ---
 sh "$SYNC" --config "$CONF" --state-dir "$SD" --dry-run --quiet >"$T_DIR/oq" 2>"$T_DIR/eq"; rc=$?
