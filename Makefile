@@ -213,7 +213,9 @@ install: all $(B)/ntskit.conf
 	  chmod 0755 $(DESTDIR)$(PREFIX)/bin/$$s; done
 	sed 's/@VERSION@/$(VERSION)/' scripts/check_nts > $(DESTDIR)$(PLUGINDIR)/check_nts
 	chmod 0755 $(DESTDIR)$(PLUGINDIR)/check_nts
-	for s in $(wildcard scripts/*.example); do install -m 0644 $$s $(DESTDIR)$(PREFIX)/share/ntskit/; done
+# the example configuration (scripts/ntskit-loopback.conf.example has
+# placeholders only scripts/soak fills in: it stays in the source tree)
+	install -m 0644 scripts/ntskit.conf.example $(DESTDIR)$(PREFIX)/share/ntskit/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/ntskit.conf ] || install -m 0644 $(B)/ntskit.conf $(DESTDIR)$(SYSCONFDIR)/ntskit.conf
 	install -m 0644 scripts/systemd/ntskit.sysusers $(DESTDIR)$(SYSUSERSDIR)/ntskit.conf
 	install -m 0644 scripts/systemd/ntskit.tmpfiles $(DESTDIR)$(TMPFILESDIR)/ntskit.conf
