@@ -45,9 +45,12 @@
 
 /* nts-poll's own exit status (nts-poll(1)) */
 #define EXIT_NEED_KE 3   /* some source needs a new NTS-KE (no cookies, or NTS NAK) */
-/* circuits = auto through Tor (the relay through an isolating proxy):
- * nts-poll(1) CIRCUITS says what they buy and cost */
-#define NK_POLL_TOR_CIRCUITS 4
+/* circuits = auto through Tor (the relay through an isolating proxy): as
+ * many circuits per source as keep a round within NK_POLL_TOR_PATHS
+ * circuits in all, at most NK_POLL_TOR_CIRCUITS, at least 1 (8 each for up
+ * to 5 sources). nts-poll(1) CIRCUITS says what they buy and cost. */
+#define NK_POLL_TOR_CIRCUITS 8
+#define NK_POLL_TOR_PATHS 40
 
 #define MAX_SOURCES NK_CFG_MAX_SOURCES
 
@@ -685,9 +688,10 @@ static void on_line(void *arg, size_t i, char *text, size_t len)
 }
 
 /* How many paths a source is polled over: --circuits, else its [source]
- * circuits, else [poll] circuits, else auto: NK_POLL_TOR_CIRCUITS when NTP
- * goes over the TCP relay through a proxy with stream isolation (Tor), 1
- * otherwise. main() refused more than one without isolation. */
+ * circuits, else [poll] circuits, else auto: when NTP goes over the TCP
+ * relay through a proxy with stream isolation (Tor), NK_POLL_TOR_PATHS
+ * shared out among the run's sources (NK_POLL_TOR_CIRCUITS at most, 1 at
+ * least); 1 otherwise. main() refused more than one without isolation. */
 static unsigned circuits_for(const struct run_opts *ro, const char *name)
 {
 	const struct nk_cfg_source *c = nk_cfg_source_find(&cfg, name);
@@ -698,7 +702,11 @@ static unsigned circuits_for(const struct run_opts *ro, const char *name)
 		return c->circuits;
 	if (ro->circuits > 0)
 		return ro->circuits;
-	return ro->tc.relay_host != NULL && ro->proxy != NULL && ro->isolate ? NK_POLL_TOR_CIRCUITS : 1;
+	if (ro->tc.relay_host != NULL && ro->proxy != NULL && ro->isolate) {
+		size_t share = nsrc > 0 ? NK_POLL_TOR_PATHS / nsrc : NK_POLL_TOR_CIRCUITS;
+		return share >= NK_POLL_TOR_CIRCUITS ? NK_POLL_TOR_CIRCUITS : share < 1 ? 1 : (unsigned)share;
+	}
+	return 1;
 }
 
 /* A new child of this round: a copy of S's session with an empty jar */

@@ -38,8 +38,9 @@
 #   sh tests/bench/tor_path.sh BUILD_DIR
 # Variables: ROUNDS (30), COUNT (4), SPACING (0.5), TTFO (3 runs), SOURCES
 # ("5 1"), CIRCUITS ("1 default"), SEED (1), FAKE (0.3217), HTTP_ROUNDS
-# (ROUNDS), POLL_TIMEOUT (10), KEEP (a directory to copy the logs to). Default run: about 10 minutes with today's
-# nts-poll (two configurations); about 16 with circuits (four).
+# (ROUNDS), POLL_TIMEOUT (10), KEEP (a directory to copy the logs to).
+# Default run (four configurations, 8 circuits a source by default): about
+# 22 minutes on a 2-core machine.
 # Needs root (chronyd -u root), chrony, tor, libfaketime, python3; the
 # private Tor network's fixed ports (tests/peers/tor.sh) must be free.
 # Ports: 24600-24699.

@@ -18,22 +18,25 @@
 #    fresh circuit; a session, two streams on two distinct Tor circuits
 #    (control port, tests/helpers/tor_streams.py). The old nts-ke failed here.
 #  - circuits: nts-poll with [proxy] isolate = yes and the relay, circuits
-#    auto (4 through Tor), --count 1: 4 samples via=tor labelled circuit=1..4,
-#    4 streams on 4 distinct circuits, 4 relay streams each carrying one
-#    request with its own cookie (4 distinct), chrony counted exactly the 4
-#    authenticated requests the relay passed on (nothing else reached it);
+#    auto (8 through Tor for one source), --count 1: 8 samples via=tor
+#    labelled circuit=1..8, 8 streams on 8 distinct circuits, 8 relay streams
+#    each carrying one request with its own cookie (8 distinct: the whole
+#    jar), chrony counted exactly the 8 authenticated requests the relay
+#    passed on (nothing else reached it);
 #  - refusals: more than one circuit without isolation (flag: exit 64; file:
 #    exit 78), circuits out of range (exit 64), no network needed.
-# Ports: 24400-24404.
+# Ports: 24400-24405 (24405 stays closed).
 . "$NTSKIT_TOP/tests/lib.sh"
 . "$NTSKIT_TOP/tests/peers/chrony.sh"
 KE=$NTSKIT_BIN/nts-ke POLL=$NTSKIT_BIN/nts-poll SERVE=$NTSKIT_BIN/nts-serve
 t_need_bins "$KE" "$POLL" "$SERVE"
 command -v tor >/dev/null 2>&1 || { t_skip "tor not installed"; exit 0; }
-NTP=24400 CKE=24401 STALL=24402 RELAY=24403 TAP=24404
-for p in $NTP $CKE $STALL $RELAY $TAP; do
+NTP=24400 CKE=24401 STALL=24402 RELAY=24403 TAP=24404 CLOSED=24405
+for p in $NTP $CKE $STALL $RELAY $TAP $CLOSED; do
 	t_port_free $p || { t_skip "port $p is in use (another test running?)"; exit 0; }
 done
+# circuits = auto through Tor for one source (NK_POLL_TOR_CIRCUITS)
+N=8
 T0=$(date +%s.%N)
 el() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
@@ -91,7 +94,7 @@ grep -q '^conn 1 .*(held 3\.0 s)' "$T_DIR/stall.log" && grep -q '^conn 2 from' "
 	t_ok "the forwarder held the first connection, the second went through" ||
 	t_fail "forwarder saw the two connections" "$(tr '\n' '|' <"$T_DIR/stall.log")"
 
-# --- 4 circuits ----------------------------------------------------------------------
+# --- N circuits ----------------------------------------------------------------------
 cat >"$T_DIR/poll.conf" <<EOF
 [proxy]
 socks5 = $TOR_SOCKS
@@ -106,19 +109,19 @@ prc=$(cat "$T_DIR/p1.rc" 2>/dev/null || echo none)
 ps=$(el "$t2")
 sed 's/^/# /' "$T_DIR/streams2"
 sed 's/^/# /' "$T_DIR/p1"
-n=$(grep -c "^sample .*auth=nts .*via=tor circuit=[1-4] " "$T_DIR/p1")
+n=$(grep -c "^sample .*auth=nts .*via=tor circuit=[1-8] " "$T_DIR/p1")
 ks=$(sed -n 's/.* circuit=\([0-9]*\) .*/\1/p' "$T_DIR/p1" | sort | tr '\n' ' ')
-if [ $prc = 0 ] && [ "$n" = 4 ] && [ "$ks" = "1 2 3 4 " ] && [ "$(grep -c . "$T_DIR/p1")" = 4 ]; then
-	t_ok "circuits auto through Tor: 4 samples via=tor, circuit=1..4, in $ps s"
+if [ $prc = 0 ] && [ "$n" = $N ] && [ "$ks" = "$(seq 1 $N | tr '\n' ' ')" ] && [ "$(grep -c . "$T_DIR/p1")" = $N ]; then
+	t_ok "circuits auto through Tor: $N samples via=tor, circuit=1..$N, in $ps s"
 else
-	t_fail "4 samples via=tor labelled circuit=1..4" "exit $prc, $n samples, circuits '$ks': $(grep -v '^nts-poll:   ' "$T_DIR/p1.err" | tail -4 | tr '\n' '|')"
+	t_fail "$N samples via=tor labelled circuit=1..$N" "exit $prc, $n samples, circuits '$ks': $(grep -v '^nts-poll:   ' "$T_DIR/p1.err" | tail -4 | tr '\n' '|')"
 fi
 ns=$(grep -c "^stream .* to 127\.0\.0\.1[^ ]*:$TAP on circuit" "$T_DIR/streams2")
 nc=$(grep "^stream .* to 127\.0\.0\.1[^ ]*:$TAP on circuit" "$T_DIR/streams2" | awk '{ print $NF }' | sort -u | grep -c .)
-[ "$ns" = 4 ] && [ "$nc" = 4 ] && t_ok "Tor control port: 4 relay streams on 4 distinct circuits" ||
-	t_fail "4 streams on 4 distinct circuits" "$ns streams on $nc circuits: $(tr '\n' '|' <"$T_DIR/streams2")"
-t_grep "--explain: 4 circuits, each its own isolation login" "$T_DIR/p1.err" \
-	': 4 circuits at once, each its own SOCKS5 isolation login'
+[ "$ns" = $N ] && [ "$nc" = $N ] && t_ok "Tor control port: $N relay streams on $N distinct circuits" ||
+	t_fail "$N streams on $N distinct circuits" "$ns streams on $nc circuits: $(tr '\n' '|' <"$T_DIR/streams2")"
+t_grep "--explain: $N circuits, each its own isolation login" "$T_DIR/p1.err" \
+	": $N circuits at once, each its own SOCKS5 isolation login"
 # the cookies as the relay received them: one frame a stream (2-octet length,
 # RFC 1928 UDP header, NTP request); the NTS Cookie field is type 0x0204
 python3 - "$T_DIR/tap" >"$T_DIR/cookies" <<'EOF'
@@ -143,11 +146,20 @@ EOF
 nk=$(grep -c ' cookie ' "$T_DIR/cookies")
 nd=$(awk '{ print $4 }' "$T_DIR/cookies" | sort -u | grep -c .)
 nst=$(awk '{ print $2 }' "$T_DIR/cookies" | sort -u | grep -c .)
-[ "$nk" = 4 ] && [ "$nd" = 4 ] && [ "$nst" = 4 ] && t_ok "the relay received 4 requests on 4 streams with 4 distinct cookies" ||
-	t_fail "4 distinct cookies, one per stream" "$nk cookies ($nd distinct) on $nst streams"
+[ "$nk" = $N ] && [ "$nd" = $N ] && [ "$nst" = $N ] && t_ok "the relay received $N requests on $N streams with $N distinct cookies" ||
+	t_fail "$N distinct cookies, one per stream" "$nk cookies ($nd distinct) on $nst streams"
 an=$(peer_chrony_serverstats "$T_DIR/c1" 2>/dev/null | awk -F: '/Authenticated NTP packets/ { gsub(/ /, "", $2); print $2 }')
-[ "${an:-0}" = 4 ] && t_ok "chrony answered exactly 4 authenticated requests: all came through the relay" ||
-	t_fail "chrony counted 4 authenticated requests" "${an:-?}"
+[ "${an:-0}" = $N ] && t_ok "chrony answered exactly $N authenticated requests: all came through the relay" ||
+	t_fail "chrony counted $N authenticated requests" "${an:-?}"
+
+# auto shares 40 circuits among more than 5 sources: 6 sources get 6 each
+# (the proxy port is closed: only the plan is checked, nothing is sent)
+for k in 1 2 3 4 5 6; do sed -n "s/^session source=[^ ]* /session source=s$k /p" "$T_DIR/sess"; done >"$T_DIR/sess6"
+printf '[proxy]\nsocks5 = 127.0.0.1:%s\nisolate = yes\nrelay = 127.0.0.1:%s\n' $CLOSED $TAP >"$T_DIR/poll6.conf"
+"$POLL" --config "$T_DIR/poll6.conf" --count 1 --timeout 2 --explain <"$T_DIR/sess6" >/dev/null 2>"$T_DIR/p6.err"
+n6=$(grep -c '^nts-poll: s[1-6]: 6 circuits at once' "$T_DIR/p6.err")
+[ "$n6" = 6 ] && t_ok "circuits auto with 6 sources through Tor: 6 each (40 in all at most)" ||
+	t_fail "6 sources: 6 circuits each" "$n6 sources said so: $(grep 'circuits at once' "$T_DIR/p6.err" | head -2 | tr '\n' '|')"
 
 t_stop tap
 t_stop serve

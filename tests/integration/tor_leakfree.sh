@@ -171,7 +171,7 @@ fwd_conns0=$(grep -c '^conn [0-9]* from [^ ]*$' "$T_DIR/fwd.log")
 # --- client configuration ------------------------------------------------------------
 CONF=$T_DIR/ntskit.conf
 cat >"$CONF" <<EOF
-# written by tor_leakfree.sh: everything through Tor, one circuit per source and NTS-KE, 4 per source for NTP (circuits auto)
+# written by tor_leakfree.sh: everything through Tor, one circuit per source and NTS-KE, 8 per source for NTP (circuits auto)
 [proxy]
 socks5 = $HOSTV:$FWD_PORT
 isolate = yes
@@ -246,9 +246,9 @@ cap_stop cap1
 rc=$(cat "$T_DIR/run1.rc" 2>/dev/null || echo none) secs=$(cat "$T_DIR/run1.secs" 2>/dev/null || echo ?)
 [ "$rc" = 0 ] && t_ok "nts-sync --dry-run through Tor from the namespace: exit 0 in $secs s" ||
 	t_fail "nts-sync --dry-run through Tor from the namespace: exit 0" "exit $rc after $secs s: $(tail -c 600 "$T_DIR/run1.err" | tr '\n' '|')"
-ne=$(grep -c '^sample source=exit .*auth=nts .*via=tor circuit=[1-4] ' "$T_DIR/run1.out")
-nn=$(grep -c '^sample source=name .*auth=nts .*via=tor circuit=[1-4] ' "$T_DIR/run1.out")
-no=$(grep -c '^sample source=onion .*auth=nts .*via=tor circuit=[1-4] ' "$T_DIR/run1.out")
+ne=$(grep -c '^sample source=exit .*auth=nts .*via=tor circuit=[1-8] ' "$T_DIR/run1.out")
+nn=$(grep -c '^sample source=name .*auth=nts .*via=tor circuit=[1-8] ' "$T_DIR/run1.out")
+no=$(grep -c '^sample source=onion .*auth=nts .*via=tor circuit=[1-8] ' "$T_DIR/run1.out")
 [ "$ne" -ge 1 ] && [ "$nn" -ge 1 ] && [ "$no" -ge 1 ] &&
 	t_ok "NTS samples via the relay on the onion service: $ne from source exit, $nn from source name, $no from source onion" ||
 	t_fail "NTS samples via the relay from the three sources" "exit: $ne, name: $nn, onion: $no; $(tail -c 300 "$T_DIR/run1.err" | tr '\n' '|')"
