@@ -4,7 +4,7 @@
 # log and its rotations never pass log-max, at most log-keep of them are
 # kept, mode 0600, every round's records appended whole and in order (none
 # lost until the oldest file is dropped), and ntskit-plot draws the log with
-# the time range of its records.
+# the time range of its records; two nts-sync sharing a log take turns.
 # No network: nts-ke and nts-poll are stand-ins (nts-poll prints the sample
 # records of three sources, a new round each run); nts-select and nts-adjust
 # (--dry-run: no clock call) are the real ones. No port is used.
@@ -86,6 +86,21 @@ got=$(sed -n 's/.*id="offset"[^>]*data-t-min="\([^"]*\)" data-t-max="\([^"]*\)".
 [ -n "$got" ] && awk -v a="$range" -v b="$got" 'BEGIN { split(a, x, " "); split(b, y, " ")
 	exit !((x[1] - y[1])^2 < 1e-9 && (x[2] - y[2])^2 < 1e-9) }' &&
 	t_ok "the plot's time range is the log's ($range)" || t_fail "the plot's time range is the log's" "log $range, plot '$got'"
+
+# two nts-sync sharing one log take turns: while another holds the lock (on
+# the log's directory) for 1.5 s, the append waits for it
+rm -f "$T_DIR/released"
+flock "$T_DIR/logs" sh -c 'sleep 1.5; date +%s.%N >"$0"' "$T_DIR/released" &
+hp=$!
+sleep 0.2
+NTSKIT_BIN=$B sh "$SYNC" --config "$T_DIR/sync.conf" --state-dir "$ST" --dry-run >/dev/null 2>"$T_DIR/wait.err"; rc=$?
+wait $hp
+if [ $rc -eq 0 ] && [ -s "$T_DIR/released" ] &&
+   awk -v m="$(stat -c %.9Y "$LOG")" -v r="$(cat "$T_DIR/released")" 'BEGIN { exit !(m + 0 >= r + 0) }'; then
+	t_ok "the log is appended only after another holder of its lock lets go"
+else
+	t_fail "the append waits for the log's lock" "exit $rc, log written $(stat -c %.9Y "$LOG"), lock released $(cat "$T_DIR/released" 2>/dev/null): $(head -c 200 "$T_DIR/wait.err")"
+fi
 
 # without [sync] log nothing is written
 sed '/^\[sync\]/,$d' "$T_DIR/sync.conf" >"$T_DIR/nolog.conf"
